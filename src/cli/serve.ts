@@ -1,0 +1,80 @@
+/**
+ * `odoo-prefork serve`: logs what the configuration says, saves it if asked, then runs the
+ * prefork master or the threaded server until it stops. Returns the process exit code.
+ */
+import type { Diagnostic } from '../config/diagnostics.js';
+import type { LoadedConfig } from '../config/load.js';
+import { saveConfig } from '../config/save.js';
+import { Master } from '../master/master.js';
+import { createLogger, LOGGER_NAMES, type Logger } from '../observability/logger.js';
+import { currentPlatform, resolveMode } from '../platform.js';
+import { runThreaded } from '../threaded/threaded-server.js';
+import { DEMO_APP_SOURCE } from '../workers/app-loader.js';
+import { allDiagnostics } from './config-command.js';
+import type { CliIo } from './program.js';
+import { ConfigError } from '../config/diagnostics.js';
+
+/** Exit code when the server cannot start (port in use, app module missing…). */
+export const START_FAILURE_EXIT_CODE = 1;
+
+function logDiagnostic(logger: Logger, d: Diagnostic): void {
+  const place = d.file ? `${d.file}${d.line ? `:${d.line}` : ''}: ` : d.flag ? `${d.flag}: ` : '';
+  const text = `${place}${d.key && !d.flag ? `${d.key}: ` : ''}${d.message}${d.hint ? ` (fix: ${d.hint})` : ''}`;
+  const fields = { code: d.code, key: d.key, file: d.file, line: d.line };
+  if (d.severity === 'warning') logger.warn(fields, text);
+  else logger.info(fields, text);
+}
+
+export async function serve(config: LoadedConfig, options: { save: boolean; io: CliIo }): Promise<number> {
+  const diagnostics = allDiagnostics(config);
+  const settings = config.settings;
+  const root = createLogger({ level: settings.log_level, format: settings.log_format, logfile: settings.logfile });
+  const server = root.child({ name: LOGGER_NAMES.server });
+  const configLogger = root.child({ name: LOGGER_NAMES.config });
+
+  if (config.file?.exists) configLogger.info(`Using configuration file at ${config.file.path}`);
+  for (const d of diagnostics) logDiagnostic(configLogger, d);
+
+  if (options.save) {
+    if (!config.file) {
+      throw new ConfigError('CONFIG_SAVE_FAILED', 'no config file to save to', { hint: 'give one with -c FILE' });
+    }
+    saveConfig(config, config.file.path);
+    configLogger.info({ file: config.file.path }, `Configuration saved to ${config.file.path}`);
+  }
+
+  const decision = resolveMode(settings, currentPlatform());
+  if (decision.warning) server.warn({ code: 'PLATFORM_NO_PREFORK' }, decision.warning);
+
+  try {
+    if (decision.mode === 'threaded') {
+      return await runThreaded({
+        settings,
+        logger: server,
+        appLogger: root.child({ name: LOGGER_NAMES.app }),
+        reason: decision.warning ? 'prefork is not available on this platform' : 'workers = 0',
+      });
+    }
+    const master = new Master({ settings, logger: server, appSource: settings.app || DEMO_APP_SOURCE });
+    await master.start();
+    return await master.stopped;
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+      const where = `${settings.http_interface || '0.0.0.0'}:${settings.http_port}`;
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'the address is already in use (another server running?); stop it or choose another http_port'
+          : err.code === 'EACCES'
+            ? 'permission denied (ports below 1024 need privileges); choose a port above 1024'
+            : 'this machine has no such address; fix http_interface';
+      server.fatal({ code: err.code }, `cannot listen on ${where}: ${why}`);
+      return START_FAILURE_EXIT_CODE;
+    }
+    if (err.name === 'AppLoadError') {
+      server.fatal(`cannot load the app: ${err.message}`);
+      return START_FAILURE_EXIT_CODE;
+    }
+    throw error;
+  }
+}

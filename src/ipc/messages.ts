@@ -1,0 +1,52 @@
+/**
+ * Control messages between the master and its workers, over node:cluster's IPC channel. Rare
+ * events only (start, stop, exit reasons): per-request traffic uses the data channel (frames.ts).
+ * Workers never import the master; both sides import this module.
+ */
+import type { Settings } from '../config/settings.js';
+
+export type WorkerKind = 'http' | 'cron' | 'longpolling';
+
+/** What the master hands a new worker, through its environment. */
+export interface WorkerBootstrap {
+  kind: WorkerKind;
+  /** The master's number for this worker (stable across its life, unlike the pid in logs). */
+  id: number;
+  settings: Settings;
+}
+
+export const BOOTSTRAP_ENV = 'ODOO_PREFORK_WORKER';
+
+export type WorkerToMaster =
+  /** The worker loaded the app and waits for work. */
+  | { type: 'ready'; rss: number; cpuMicros: number }
+  /** The app failed to load; the worker exits with code 3 right after. */
+  | { type: 'boot-error'; message: string; stack?: string }
+  /** The worker is about to exit on its own, and why. Sent before the exit so the reason is never lost. */
+  | { type: 'exiting'; reason: WorkerExitReason; detail: string };
+
+export type MasterToWorker =
+  /** Finish the current request (if any), then exit with code 0. */
+  { type: 'shutdown' };
+
+/** Why a worker leaves; the same names appear in logs, status, metrics and docs. */
+export type WorkerExitReason =
+  | 'soft-memory'
+  | 'hard-memory'
+  | 'cpu'
+  | 'real-time'
+  | 'max-requests'
+  | 'crash'
+  | 'boot-error'
+  | 'signal'
+  | 'shutdown'
+  | 'reload'
+  | 'scale-down'
+  | 'master-gone';
+
+export function isWorkerMessage(value: unknown): value is WorkerToMaster {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
+
+/** Exit code of a worker that hit a critical error (Odoo's convention): the master stops the server. */
+export const CRITICAL_EXIT_CODE = 3;

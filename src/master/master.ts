@@ -1,0 +1,450 @@
+/**
+ * The prefork master. It owns the worker table, spawns workers with node:cluster, runs the HTTP
+ * front (queue + dispatch), and reacts to a few kinds of events: a worker message, a worker exit,
+ * a finished request, a signal. After each it reconciles the pool with the desired counts.
+ *
+ * States: starting → running → stopping → stopped. Signal handlers only record the signal and
+ * act on it in the next tick; an exception inside one event is logged and the master goes on.
+ */
+import cluster, { type Worker as ClusterWorker } from 'node:cluster';
+import { rmSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { effectiveQueueSize, type Settings } from '../config/settings.js';
+import { formatBytes } from '../config/values.js';
+import type { ResponseEnd } from '../ipc/frames.js';
+import {
+  BOOTSTRAP_ENV,
+  CRITICAL_EXIT_CODE,
+  isWorkerMessage,
+  type MasterToWorker,
+  type WorkerBootstrap,
+  type WorkerExitReason,
+  type WorkerKind,
+  type WorkerToMaster,
+} from '../ipc/messages.js';
+import { describeExit, type ExitRecord } from '../observability/exit-reasons.js';
+import type { Logger } from '../observability/logger.js';
+import { workerClassName } from '../workers/names.js';
+import { CrashBackoff } from './backoff.js';
+import { HttpFront, WorkerPort, type ClientConnection } from './http-front.js';
+import { reconcile, type WorkerState } from './reconcile.js';
+import type { RequestHead } from './request-framing.js';
+
+export interface WorkerRecord {
+  id: number;
+  kind: WorkerKind;
+  pid: number;
+  state: WorkerState;
+  process: ClusterWorker;
+  port: WorkerPort | undefined;
+  startedAt: number;
+  readyAt: number | undefined;
+  requests: number;
+  rss: number;
+  cpuMicros: number;
+  /** Why it is leaving, recorded before it goes; the first reason wins. */
+  exit: { reason: WorkerExitReason; detail: string } | undefined;
+}
+
+export type MasterState = 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface MasterOptions {
+  settings: Settings;
+  logger: Logger;
+  /** Where the log lines of the mode and app come from, for the start-up line. */
+  appSource: string;
+}
+
+const WORKER_ENTRY = fileURLToPath(new URL('../workers/entry.js', import.meta.url));
+
+export class Master {
+  state: MasterState = 'starting';
+  readonly workers = new Map<number, WorkerRecord>();
+  readonly exits: ExitRecord[] = [];
+  private readonly settings: Settings;
+  private readonly logger: Logger;
+  private front: HttpFront | undefined;
+  private desired: Record<WorkerKind, number>;
+  private readonly backoff: Record<WorkerKind, CrashBackoff> = {
+    http: new CrashBackoff(),
+    cron: new CrashBackoff(),
+    longpolling: new CrashBackoff(),
+  };
+  private nextWorkerId = 0;
+  private spawnTimers = new Map<WorkerKind, NodeJS.Timeout>();
+  private footprintChecked = false;
+  /** Per-request debug lines cost a check, not a log call, when the level is above debug. */
+  private readonly debug: boolean;
+  private exitCode = 0;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private resolveStopped: ((code: number) => void) | undefined;
+  readonly stopped: Promise<number>;
+
+  constructor(private readonly options: MasterOptions) {
+    this.settings = options.settings;
+    this.logger = options.logger;
+    this.debug = this.logger.isLevelEnabled('debug');
+    this.desired = { http: this.settings.http_enable ? this.settings.workers : 0, cron: 0, longpolling: 0 };
+    this.stopped = new Promise((resolve) => {
+      this.resolveStopped = resolve;
+    });
+  }
+
+  async start(): Promise<void> {
+    const s = this.settings;
+    cluster.setupPrimary({
+      exec: WORKER_ENTRY,
+      // fd 3: node:cluster's IPC channel (control messages); fd 4: the data channel (frames.ts).
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
+      serialization: 'json',
+    });
+
+    if (s.http_enable) {
+      const queueSize = effectiveQueueSize(s);
+      this.front = new HttpFront({
+        queue: { maxQueued: queueSize, maxWaitMs: s.http_queue_timeout * 1000 },
+        proxyMode: s.proxy_mode,
+        hooks: {
+          requestStarted: (port, head) => this.guard(() => this.onRequestStarted(port, head)),
+          requestDone: (port, end, connection) => this.guard(() => this.onRequestDone(port, end, connection)),
+          drained: () => this.guard(() => this.onDrained()),
+        },
+      });
+      const bound = await this.front.listen(s.http_port, s.http_interface);
+      this.logger.info(
+        { mode: 'prefork', workers: s.workers, queue: queueSize, host: bound.address, port: bound.port },
+        `HTTP service (werkzeug) running on ${s.http_interface || '0.0.0.0'}:${bound.port}`,
+      );
+      this.logger.info(
+        `prefork mode: ${s.workers} HTTP worker${s.workers === 1 ? '' : 's'} (one request at a time each), ` +
+          `request queue of ${queueSize === 0 ? 'unbounded size' : queueSize} (wait at most ${s.http_queue_timeout || '∞'} s), app: ${this.options.appSource}`,
+      );
+    } else {
+      this.logger.info({ mode: 'prefork' }, 'HTTP disabled (--no-http / http_enable = False): no HTTP listener and no HTTP workers');
+    }
+
+    if (s.pidfile) writeFileSync(s.pidfile, `${process.pid}\n`);
+    this.installSignals();
+    this.state = 'running';
+    this.maintain();
+  }
+
+  // ------------------------------------------------------------------ events
+
+  private guard(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      // One bad event must not take the master (and every request in flight) down.
+      this.logger.error({ err: error }, 'master: unexpected error while handling an event; continuing');
+    }
+  }
+
+  private installSignals(): void {
+    const on = (signal: NodeJS.Signals, action: () => void) =>
+      process.on(signal, () => setImmediate(() => this.guard(action)));
+    on('SIGINT', () => this.stop());
+    on('SIGTERM', () => this.stop());
+    on('SIGHUP', () => this.reload());
+    on('SIGTTIN', () => this.scale(+1));
+    on('SIGTTOU', () => this.scale(-1));
+  }
+
+  private onMessage(record: WorkerRecord, message: WorkerToMaster): void {
+    switch (message.type) {
+      case 'ready':
+        record.state = record.state === 'draining' ? 'draining' : 'idle';
+        record.readyAt = Date.now();
+        record.rss = message.rss;
+        record.cpuMicros = message.cpuMicros;
+        this.checkFootprint(record);
+        this.onWorkerReady(record);
+        break;
+      case 'boot-error':
+        record.exit ??= { reason: 'boot-error', detail: message.message };
+        break;
+      case 'exiting':
+        record.exit ??= { reason: message.reason, detail: message.detail };
+        break;
+    }
+  }
+
+  private onWorkerReady(record: WorkerRecord): void {
+    if (record.state === 'draining') {
+      this.send(record, { type: 'shutdown' });
+      return;
+    }
+    // A reload finishes one old worker for each new one ready, so capacity never drops.
+    const old = [...this.workers.values()].find((w) => w.kind === record.kind && w.exit?.reason === 'reload' && w.state !== 'draining');
+    if (old) this.retire(old, 'reload', 'replaced by a fresh worker (SIGHUP)');
+    if (record.port && this.front) this.front.workerAvailable(record.port);
+  }
+
+  private onRequestStarted(port: WorkerPort, head: RequestHead): void {
+    const record = this.workers.get(port.id);
+    if (record && record.state === 'idle') record.state = 'busy';
+    if (this.debug) this.logger.debug({ workerPid: port.pid, worker: port.id, method: head.method, path: head.path }, 'request dispatched');
+  }
+
+  private onRequestDone(port: WorkerPort, end: ResponseEnd, connection: ClientConnection): void {
+    const record = this.workers.get(port.id);
+    if (this.debug) {
+      this.logger.debug(
+        { workerPid: port.pid, worker: port.id, method: connection.head?.method, path: connection.head?.path, status: connection.status },
+        'request done',
+      );
+    }
+    if (!record) return;
+    record.requests = end.requests;
+    record.rss = end.rss;
+    record.cpuMicros = end.cpuMicros;
+    if (record.state === 'busy') {
+      record.state = 'idle';
+      this.front?.workerAvailable(port);
+    } else if (record.state === 'draining') {
+      this.send(record, { type: 'shutdown' });
+    }
+  }
+
+  private onExit(record: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
+    const wasBusy = record.state === 'busy' || (record.state === 'draining' && record.port?.connection !== undefined);
+    record.state = 'exited';
+    this.workers.delete(record.id);
+    const now = Date.now();
+    const exit = describeExit({
+      record: {
+        id: record.id,
+        kind: record.kind,
+        pid: record.pid,
+        startedAt: record.startedAt,
+        endedAt: now,
+        requests: record.requests,
+        rss: record.rss,
+      },
+      recorded: record.exit,
+      code,
+      signal,
+    });
+    this.exits.push(exit);
+    if (this.exits.length > 100) this.exits.shift();
+
+    if (record.port && this.front) {
+      this.front.workerUnavailable(
+        record.port,
+        wasBusy ? { status: 502, reason: 'worker-crash', message: `the worker serving this request exited (${exit.reason})` } : undefined,
+      );
+    }
+    const level = exit.reason === 'crash' || exit.reason === 'signal' || exit.reason === 'boot-error' ? 'warn' : 'info';
+    const { pid: workerPid, message, ...fields } = exit;
+    this.logger[level]({ ...fields, workerPid }, message);
+
+    if (code === CRITICAL_EXIT_CODE) {
+      this.logger.fatal({ workerPid: record.pid, reason: exit.reason }, `Critial worker error (${record.pid})`);
+      const why =
+        exit.reason === 'boot-error'
+          ? `the app could not be loaded (${exit.detail}); fix the app and start again — respawning it would fail the same way`
+          : 'a worker exited with code 3, which means a critical error in Odoo\'s convention';
+      this.logger.fatal(`stopping the server: ${why}`);
+      this.exitCode = CRITICAL_EXIT_CODE;
+      this.front?.failQueued({ status: 503, reason: 'no-worker', message: 'the server is stopping after a critical worker error' });
+      this.forceStop(false);
+      return;
+    }
+
+    if (this.state === 'running') {
+      const backoff = this.backoff[record.kind];
+      if (exit.reason !== 'scale-down' && exit.reason !== 'reload' && exit.reason !== 'shutdown') backoff.recordExit(now - record.startedAt);
+      if (backoff.degraded) {
+        this.logger.warn(
+          { kind: record.kind, failures: backoff.consecutiveFailures },
+          `degraded: ${backoff.consecutiveFailures} ${workerClassName(record.kind)} workers in a row died soon after starting; next one in ${(backoff.delayMs() / 1000).toFixed(1)} s`,
+        );
+      }
+      this.maintain();
+    } else if (this.state === 'stopping' && this.workers.size === 0) {
+      this.finish();
+    }
+  }
+
+  // ------------------------------------------------------------------ pool
+
+  /** Brings the pool to the desired counts (spawning with crash backoff, retiring the oldest). */
+  private maintain(): void {
+    if (this.state !== 'running') return;
+    // Workers marked for reload are already on their way out: they do not count.
+    const plan = reconcile(
+      this.desired,
+      [...this.workers.values()].map((w) => (w.exit?.reason === 'reload' ? { ...w, state: 'draining' as const } : w)),
+    );
+    for (const [kind, count] of Object.entries(plan.spawn) as [WorkerKind, number][]) {
+      const delay = this.backoff[kind].delayMs();
+      if (delay > 0) {
+        if (!this.spawnTimers.has(kind)) {
+          this.spawnTimers.set(
+            kind,
+            setTimeout(() => {
+              this.spawnTimers.delete(kind);
+              this.guard(() => {
+                if (this.state === 'running') this.spawn(kind);
+                this.maintain();
+              });
+            }, delay),
+          );
+        }
+        continue;
+      }
+      for (let i = 0; i < count; i++) this.spawn(kind);
+    }
+    for (const id of plan.retire) {
+      const record = this.workers.get(id);
+      if (record) this.retire(record, 'scale-down', 'SIGTTOU: one HTTP worker less');
+    }
+  }
+
+  private spawn(kind: WorkerKind): WorkerRecord {
+    const id = ++this.nextWorkerId;
+    const bootstrap: WorkerBootstrap = { kind, id, settings: this.settings };
+    const child = cluster.fork({ [BOOTSTRAP_ENV]: JSON.stringify(bootstrap) });
+    const record: WorkerRecord = {
+      id,
+      kind,
+      pid: child.process.pid ?? 0,
+      state: 'starting',
+      process: child,
+      port: undefined,
+      startedAt: Date.now(),
+      readyAt: undefined,
+      requests: 0,
+      rss: 0,
+      cpuMicros: 0,
+      exit: undefined,
+    };
+    const channel = child.process.stdio?.[4] as Socket | undefined;
+    if (kind === 'http' && channel && this.front) record.port = new WorkerPort(id, record.pid, channel, this.front);
+    this.workers.set(id, record);
+    child.on('message', (message: unknown) => {
+      if (isWorkerMessage(message)) this.guard(() => this.onMessage(record, message));
+    });
+    child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.guard(() => this.onExit(record, code, signal)));
+    child.on('error', (error) => this.logger.debug({ err: error, workerPid: record.pid }, 'worker channel error'));
+    return record;
+  }
+
+  /** Takes a worker out of rotation; it finishes its current request, then exits. */
+  private retire(record: WorkerRecord, reason: WorkerExitReason, detail: string): void {
+    record.exit ??= { reason, detail };
+    const wasBusy = record.state === 'busy';
+    record.state = 'draining';
+    if (record.port) this.front?.workerUnavailable(record.port);
+    if (!wasBusy) this.send(record, { type: 'shutdown' });
+  }
+
+  private send(record: WorkerRecord, message: MasterToWorker): void {
+    if (record.process.isConnected()) record.process.send(message);
+  }
+
+  private scale(delta: number): void {
+    if (this.state !== 'running' || !this.settings.http_enable) return;
+    const next = Math.max(1, this.desired.http + delta);
+    if (next === this.desired.http) return;
+    this.desired.http = next;
+    this.logger.info({ workers: next }, `${delta > 0 ? 'SIGTTIN' : 'SIGTTOU'}: HTTP workers now ${next}`);
+    this.maintain();
+  }
+
+  /** SIGHUP: replace every worker with a fresh one (new app code), without refusing a request. */
+  private reload(): void {
+    if (this.state !== 'running') return;
+    const current = [...this.workers.values()].filter((w) => w.state !== 'draining' && w.exit === undefined);
+    this.logger.info({ workers: current.length }, `SIGHUP: reloading ${current.length} workers one by one`);
+    for (const record of current) record.exit = { reason: 'reload', detail: 'replaced by a fresh worker (SIGHUP)' };
+    this.maintain();
+  }
+
+  private checkFootprint(record: WorkerRecord): void {
+    if (this.footprintChecked) return;
+    this.footprintChecked = true;
+    const { limit_memory_soft: soft, limit_memory_hard: hard } = this.settings;
+    for (const [key, limit] of [
+      ['limit_memory_soft', soft],
+      ['limit_memory_hard', hard],
+    ] as const) {
+      if (limit > 0 && record.rss >= limit) {
+        this.logger.warn(
+          { code: 'LIMIT_BELOW_WORKER_FOOTPRINT', key, limit, rss: record.rss, workerPid: record.pid },
+          `${key} (${formatBytes(limit)}) is below the RSS of a fresh worker (${formatBytes(record.rss)}, measured on pid ${record.pid})`,
+        );
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ stopping
+
+  /** First SIGINT/SIGTERM: stop gracefully; the second one forces. */
+  stop(): void {
+    if (this.state === 'stopping') {
+      this.logger.info('Forced shutdown.');
+      this.forceStop(true);
+      return;
+    }
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    this.logger.info('Stopping gracefully');
+    for (const timer of this.spawnTimers.values()) clearTimeout(timer);
+    // In-flight and queued requests get limit_time_real to finish, as Odoo gives its workers.
+    const graceSeconds = this.settings.limit_time_real > 0 ? this.settings.limit_time_real : 120;
+    this.graceTimer = setTimeout(() => {
+      this.logger.info('Stopping forcefully');
+      this.forceStop(true);
+    }, graceSeconds * 1000);
+    this.graceTimer.unref();
+    if (this.front) this.front.stop();
+    else this.onDrained();
+  }
+
+  /** Every request is done: ask the workers to exit. */
+  private onDrained(): void {
+    if (this.state !== 'stopping') return;
+    if (this.front) this.front.closed = true;
+    if (this.workers.size === 0) {
+      this.finish();
+      return;
+    }
+    for (const record of this.workers.values()) {
+      record.exit ??= { reason: 'shutdown', detail: 'server stopping' };
+      record.state = 'draining';
+      if (record.port) this.front?.workerUnavailable(record.port);
+      this.send(record, { type: 'shutdown' });
+    }
+  }
+
+  /** Kills every worker at once and exits. */
+  private forceStop(killed: boolean): void {
+    this.state = 'stopping';
+    this.front?.destroyAll();
+    for (const record of this.workers.values()) {
+      record.exit ??= { reason: 'shutdown', detail: killed ? 'forced shutdown' : 'server stopping' };
+      record.process.process.kill('SIGKILL');
+    }
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.settings.pidfile) rmSync(this.settings.pidfile, { force: true });
+    this.resolveStopped?.(this.exitCode);
+  }
+
+  /** For status output and tests: the pool at a glance. */
+  snapshot(): { state: MasterState; hostname: string; workers: Omit<WorkerRecord, 'process' | 'port'>[] } {
+    return {
+      state: this.state,
+      hostname: os.hostname(),
+      workers: [...this.workers.values()].map(({ process: _process, port: _port, ...rest }) => rest),
+    };
+  }
+}

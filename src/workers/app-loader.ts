@@ -1,0 +1,64 @@
+/**
+ * The app contract: a module whose default export is a Node request listener `(req, res)` — an
+ * Express app is one. It is loaded once per worker, at start.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+export interface LoadedApp {
+  listener: RequestListener;
+  /** What was loaded, for logs: a file path, a package name, or "built-in demo". */
+  source: string;
+}
+
+export class AppLoadError extends Error {}
+
+export const DEMO_APP_SOURCE = 'built-in demo app';
+
+function looksLikePath(spec: string): boolean {
+  return spec.startsWith('.') || path.isAbsolute(spec) || /\.(c|m)?js$/.test(spec);
+}
+
+/** Where the module lives: paths are resolved from `cwd`, bare names as packages installed there. */
+export function resolveAppModule(spec: string, cwd: string): string {
+  if (looksLikePath(spec)) return pathToFileURL(path.resolve(cwd, spec)).href;
+  try {
+    return pathToFileURL(createRequire(path.join(cwd, 'package.json')).resolve(spec)).href;
+  } catch {
+    throw new AppLoadError(`cannot find the app module "${spec}" from ${cwd}: give a path (./app.js) or install the package`);
+  }
+}
+
+export async function loadApp(spec: string, cwd: string): Promise<LoadedApp> {
+  if (!spec) {
+    const demo = (await import('../apps/demo.js')) as { default: RequestListener };
+    return { listener: demo.default, source: DEMO_APP_SOURCE };
+  }
+  const url = resolveAppModule(spec, cwd);
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes(url.replace('file://', ''))) {
+      throw new AppLoadError(`the app module ${spec} does not exist (${url})`);
+    }
+    throw error;
+  }
+  let candidate = loaded.default;
+  // A CommonJS module compiled from ESM exports { default: fn } as its module.exports.
+  if (typeof candidate === 'object' && candidate !== null && typeof (candidate as { default?: unknown }).default === 'function') {
+    candidate = (candidate as { default: unknown }).default;
+  }
+  if (typeof candidate !== 'function') {
+    throw new AppLoadError(
+      `the app module ${spec} has no usable default export (found ${candidate === undefined ? 'none' : typeof candidate}): ` +
+        'export a request listener, e.g. `export default (req, res) => res.end("hi")` or `module.exports = expressApp`',
+    );
+  }
+  return { listener: candidate as RequestListener, source: spec };
+}

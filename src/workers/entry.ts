@@ -1,0 +1,88 @@
+/**
+ * Entry point of every worker process (node:cluster runs this file). It reads what the master
+ * handed over in the environment, loads the app, and runs the worker of its kind.
+ */
+import { createLogger, LOGGER_NAMES } from '../observability/logger.js';
+import { BOOTSTRAP_ENV, CRITICAL_EXIT_CODE, type MasterToWorker, type WorkerBootstrap, type WorkerToMaster } from '../ipc/messages.js';
+import { loadApp } from './app-loader.js';
+import { HttpWorker } from './http-worker.js';
+import { setWorkerInfo } from './runtime-info.js';
+import { workerClassName } from './names.js';
+
+const bootstrap = JSON.parse(process.env[BOOTSTRAP_ENV] ?? 'null') as WorkerBootstrap | null;
+if (!bootstrap || !process.send) {
+  process.stderr.write('odoo-prefork: this file is a worker entry point; it is started by the master, not by hand\n');
+  process.exit(2);
+}
+
+const { settings, kind } = bootstrap;
+const root = createLogger({ level: settings.log_level, format: settings.log_format, logfile: settings.logfile });
+const logger = root.child({ name: LOGGER_NAMES.server, kind, worker: bootstrap.id });
+const info = setWorkerInfo({ kind, pid: process.pid, id: bootstrap.id, requests: 0, startedAt: Date.now() });
+let stopping = false;
+
+function send(message: WorkerToMaster, then?: () => void): void {
+  if (!process.connected) {
+    then?.();
+    return;
+  }
+  // Exit only once the message has left, so the master always learns why (bounded wait).
+  const fallback = then ? setTimeout(then, 500) : undefined;
+  process.send?.(message, undefined, {}, () => {
+    if (fallback) clearTimeout(fallback);
+    then?.();
+  });
+}
+
+process.on('uncaughtException', (error) => {
+  logger.fatal({ err: error, reason: 'crash' }, `Worker (${process.pid}) crashed: ${error.message}`);
+  send({ type: 'exiting', reason: 'crash', detail: error.message }, () => process.exit(1));
+});
+
+// Ctrl-C in a terminal reaches every process of the group; the master alone decides how to stop,
+// so queued requests are still served. SIGTERM sent to one worker retires it gracefully.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => beginStop());
+
+process.on('exit', (code) => {
+  if (!stopping && !process.connected && code === 0) {
+    logger.info({ reason: 'master-gone' }, `Worker (${process.pid}) Parent changed`);
+  }
+});
+
+let app;
+try {
+  app = await loadApp(settings.app, process.cwd());
+} catch (error) {
+  const err = error as Error;
+  logger.error({ err, reason: 'boot-error' }, `Worker ${workerClassName(kind)} (${process.pid}) could not load the app: ${err.message}`);
+  send({ type: 'boot-error', message: err.message, ...(err.stack ? { stack: err.stack } : {}) }, () => process.exit(CRITICAL_EXIT_CODE));
+  await new Promise(() => undefined);
+}
+
+const worker = new HttpWorker({
+  listener: app!.listener,
+  logger: root.child({ name: LOGGER_NAMES.app, kind, worker: bootstrap.id }),
+  info,
+  onIdle: () => {
+    if (stopping) exitWhenFlushed();
+  },
+});
+
+function exitWhenFlushed(): void {
+  worker.flush(() => process.exit(0));
+}
+
+function beginStop(): void {
+  if (stopping) return;
+  stopping = true;
+  if (!worker.busy) exitWhenFlushed();
+}
+
+process.on('message', (message: MasterToWorker) => {
+  if (message?.type === 'shutdown') beginStop();
+});
+
+const cpu = process.cpuUsage();
+send({ type: 'ready', rss: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system });
+logger.info(`Worker ${workerClassName(kind)} (${process.pid}) alive`);

@@ -1,0 +1,73 @@
+/**
+ * The socket an app sees for one request: a Duplex fed with the raw request bytes the master
+ * forwards, whose writes become response frames on the data channel. node:http's server is given
+ * one of these per request (`server.emit('connection', socket)`), so the app gets a genuine
+ * IncomingMessage / ServerResponse pair and req.socket.remoteAddress is the real client.
+ */
+import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { FrameType, writeFrame, type ClientAddress } from '../ipc/frames.js';
+
+export class RequestSocket extends Duplex {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly remoteFamily: string;
+  readonly localAddress: string;
+  readonly localPort: number;
+
+  constructor(
+    readonly requestId: number,
+    private readonly channel: Socket,
+    client: ClientAddress,
+    /** Called when the reader wants more bytes (undo back-pressure on the channel). */
+    private readonly onReadWanted: () => void,
+  ) {
+    super();
+    this.remoteAddress = client.remoteAddress;
+    this.remotePort = client.remotePort;
+    this.remoteFamily = client.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
+    this.localAddress = client.localAddress;
+    this.localPort = client.localPort;
+  }
+
+  override _read(): void {
+    this.onReadWanted();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.send(chunk, callback);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this.send(chunks.length === 1 ? (chunks[0] as { chunk: Buffer }).chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    callback();
+  }
+
+  private send(chunk: Buffer, callback: (error?: Error | null) => void): void {
+    if (writeFrame(this.channel, FrameType.ResponseData, this.requestId, chunk)) callback();
+    else this.channel.once('drain', () => callback());
+  }
+
+  // net.Socket methods node:http may call; timeouts are the master's business here.
+  setTimeout(): this {
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+  address(): { address: string; family: string; port: number } {
+    return { address: this.localAddress, family: this.remoteFamily, port: this.localPort };
+  }
+}
