@@ -53,6 +53,31 @@ export function writeFrame(socket: Socket, type: FrameType, id: number, payload?
   return ok;
 }
 
+/**
+ * Writes a RequestStart frame and the first RequestData frame together: for a typical request
+ * (head and body in one read) that is one buffer and one system call.
+ */
+export function writeRequestStart(socket: Socket, id: number, client: Buffer, data: Buffer): boolean {
+  if (data.length > COPY_THRESHOLD) {
+    socket.cork();
+    writeFrame(socket, FrameType.RequestStart, id, client);
+    const ok = writeFrame(socket, FrameType.RequestData, id, data);
+    socket.uncork();
+    return ok;
+  }
+  const frame = Buffer.allocUnsafe(2 * HEADER_BYTES + client.length + data.length);
+  frame[0] = FrameType.RequestStart;
+  frame.writeUInt32LE(id, 1);
+  frame.writeUInt32LE(client.length, 5);
+  client.copy(frame, HEADER_BYTES);
+  const second = HEADER_BYTES + client.length;
+  frame[second] = FrameType.RequestData;
+  frame.writeUInt32LE(id, second + 1);
+  frame.writeUInt32LE(data.length, second + 5);
+  data.copy(frame, second + HEADER_BYTES);
+  return socket.write(frame);
+}
+
 export interface FrameHandler {
   /** A piece of a data frame's payload (never empty). */
   onData(type: FrameType, id: number, chunk: Buffer): void;

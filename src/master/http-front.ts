@@ -13,6 +13,7 @@ import {
   FrameDecoder,
   FrameType,
   writeFrame,
+  writeRequestStart,
   type FrameHandler,
   type ResponseEnd,
 } from '../ipc/frames.js';
@@ -80,6 +81,8 @@ export class WorkerPort implements FrameHandler {
 export interface FrontHooks {
   /** A request was handed to a worker. */
   requestStarted(port: WorkerPort, head: RequestHead): void;
+  /** A request has to wait for a worker. */
+  requestQueued(head: RequestHead, queued: number): void;
   /** A worker finished a request; the master decides whether it takes more work. */
   requestDone(port: WorkerPort, end: ResponseEnd, connection: ClientConnection): void;
   /** The front has no request left in flight or waiting (used while stopping). */
@@ -129,7 +132,7 @@ export class ClientConnection {
 
   private onClientData(chunk: Buffer): void {
     if (this.state === 'active' && this.body && !this.body.done) {
-      this.forwardBody(chunk, 0);
+      this.forwardBody(chunk);
       return;
     }
     if (this.state === 'closed') return;
@@ -184,41 +187,49 @@ export class ClientConnection {
     worker.connection = this;
     nextRequestId = (nextRequestId + 1) >>> 0;
     this.requestId = nextRequestId;
-    writeFrame(worker.channel, FrameType.RequestStart, this.requestId, this.clientAddress(head));
-    this.body = new BodyFramer(head.body);
+    const body = new BodyFramer(head.body);
+    this.body = body;
     this.pending = undefined;
     this.front.hooks.requestStarted(worker, head);
-    this.forwardBody(pending, head.headLength);
+    const end = this.bodyEnd(pending, head.headLength);
+    if (end < 0) return;
+    const ok = writeRequestStart(worker.channel, this.requestId, this.clientAddress(head), end === pending.length ? pending : pending.subarray(0, end));
+    this.afterForward(pending, end, ok);
   }
 
-  /** Sends the head (when `from` > 0) and as much body as `chunk` holds; keeps what follows the body. */
-  private forwardBody(chunk: Buffer, from: number): void {
-    const body = this.body as BodyFramer;
-    const worker = this.worker as WorkerPort;
-    let taken: number;
+  /** Where the body ends in `chunk` (from `from`); -1 after a framing error, which drops the client. */
+  private bodyEnd(chunk: Buffer, from: number): number {
     try {
-      taken = body.take(chunk, from);
+      return from + (this.body as BodyFramer).take(chunk, from);
     } catch (error) {
       if (!(error instanceof FramingError)) throw error;
-      writeFrame(worker.channel, FrameType.RequestAbort, this.requestId);
+      if (this.worker) writeFrame(this.worker.channel, FrameType.RequestAbort, this.requestId);
       this.socket.destroy();
-      return;
+      return -1;
     }
-    const end = from + taken;
-    if (end > 0) {
-      const ok = writeFrame(worker.channel, FrameType.RequestData, this.requestId, end === chunk.length ? chunk : chunk.subarray(0, end));
-      if (!ok && !body.done) {
-        this.socket.pause();
-        worker.channel.once('drain', () => {
-          if (this.state === 'active' && this.worker === worker && !body.done) this.socket.resume();
-        });
-        return;
-      }
-    }
+  }
+
+  /** More body bytes from the client. */
+  private forwardBody(chunk: Buffer): void {
+    const end = this.bodyEnd(chunk, 0);
+    if (end < 0) return;
+    const ok = end > 0 ? writeFrame((this.worker as WorkerPort).channel, FrameType.RequestData, this.requestId, end === chunk.length ? chunk : chunk.subarray(0, end)) : true;
+    this.afterForward(chunk, end, ok);
+  }
+
+  /** After forwarding bytes up to `end`: keep what follows the body, and apply back-pressure. */
+  private afterForward(chunk: Buffer, end: number, ok: boolean): void {
+    const body = this.body as BodyFramer;
+    const worker = this.worker as WorkerPort;
     if (body.done) {
       // Nothing more from this client until its response is complete (no pinning, no pipelining into a worker).
       this.socket.pause();
       if (end < chunk.length) this.pending = chunk.subarray(end);
+    } else if (!ok) {
+      this.socket.pause();
+      worker.channel.once('drain', () => {
+        if (this.state === 'active' && this.worker === worker && !body.done) this.socket.resume();
+      });
     } else {
       this.socket.resume();
     }
@@ -362,6 +373,7 @@ export class HttpFront {
       this.startOn(result.worker, connection);
     } else if (result.outcome === 'queued') {
       this.armExpiry();
+      this.hooks.requestQueued(connection.head as RequestHead, this.dispatcher.queued);
     } else {
       connection.reject({
         status: 503,

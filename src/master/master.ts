@@ -108,6 +108,9 @@ export class Master {
         proxyMode: s.proxy_mode,
         hooks: {
           requestStarted: (port, head) => this.guard(() => this.onRequestStarted(port, head)),
+          requestQueued: (head, queued) => {
+            if (this.debug) this.logger.debug({ method: head.method, path: head.path, queued }, 'request queued');
+          },
           requestDone: (port, end, connection) => this.guard(() => this.onRequestDone(port, end, connection)),
           drained: () => this.guard(() => this.onDrained()),
         },

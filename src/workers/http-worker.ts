@@ -144,7 +144,8 @@ export class HttpWorker implements FrameHandler {
         rss: process.memoryUsage.rss(),
       }),
     );
-    active.socket.destroy();
+    // Destroyed on the next turn: node:http still has write callbacks pending for this tick.
+    setImmediate(() => active.socket.destroy());
     if (this.current === active) this.current = undefined;
     this.resumeChannel();
     this.options.onIdle();

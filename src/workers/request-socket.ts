@@ -47,8 +47,26 @@ export class RequestSocket extends Duplex {
   }
 
   private send(chunk: Buffer, callback: (error?: Error | null) => void): void {
+    this.coalesce();
     if (writeFrame(this.channel, FrameType.ResponseData, this.requestId, chunk)) callback();
     else this.channel.once('drain', () => callback());
+  }
+
+  private corked = false;
+
+  /**
+   * Holds the channel's writes until the end of this turn of the event loop, so a small response
+   * and its ResponseEnd frame leave in one system call. A streamed response is still sent every
+   * loop turn: nothing is held longer than that.
+   */
+  coalesce(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.channel.cork();
+    setImmediate(() => {
+      this.corked = false;
+      this.channel.uncork();
+    });
   }
 
   // net.Socket methods node:http may call; timeouts are the master's business here.
