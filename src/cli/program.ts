@@ -9,6 +9,7 @@ import { allDiagnostics, renderConfigJson, renderConfigText, renderDiagnostics }
 import { addSettingOptions, type GivenFlags } from './settings-options.js';
 import { renderSettingsDoc } from './settings-doc.js';
 import { serve } from './serve.js';
+import { addPlanCommand } from './plan-command.js';
 
 export const VERSION = '0.1.0';
 export const USAGE_EXIT_CODE = 2;
@@ -75,6 +76,8 @@ export function buildProgram(io: CliIo = defaultIo): Command {
         io.stderr(renderDiagnostics(diagnostics));
       }
     });
+
+  addPlanCommand(program, io);
 
   return program;
 }

@@ -120,9 +120,17 @@ export function parseBoolean(text: string): boolean {
   throw new ValueError(`invalid boolean ${JSON.stringify(text)}`, 'write True or False');
 }
 
-/** Formats a byte count the way people read it (binary units), for messages and docs. */
+/**
+ * Formats a byte count the way people read it (binary units), for messages and docs. A whole
+ * number in a smaller unit is preferred to a fraction in a larger one: 2560 MiB, as Odoo writes
+ * its default, rather than 2.50 GiB.
+ */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  for (let unit = units.length - 1; unit > 0; unit--) {
+    const value = bytes / 1024 ** unit;
+    if (Number.isInteger(value) && value >= 1 && value < 10000) return `${value} ${units[unit]}`;
+  }
   let value = bytes;
   let unit = 0;
   while (Math.abs(value) >= 1024 && unit < units.length - 1) {

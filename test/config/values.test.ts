@@ -77,7 +77,11 @@ describe('numbers', () => {
 
   it('formats bytes in binary units', () => {
     expect(formatBytes(629145600)).toBe('600 MiB');
-    expect(formatBytes(2684354560)).toBe('2.50 GiB');
+    expect(formatBytes(2684354560)).toBe('2560 MiB');
+    expect(formatBytes(2147483648)).toBe('2 GiB');
+    expect(formatBytes(1677721600)).toBe('1600 MiB');
+    expect(formatBytes(1048578)).toBe('1.00 MiB');
+    expect(formatBytes(54366208)).toBe('51.8 MiB');
     expect(formatBytes(512)).toBe('512 B');
   });
 });
