@@ -6,11 +6,13 @@
  *   GET  /whoami             {pid, kind, id, requests, rss, concurrent, maxConcurrent}
  *   GET  /cpu?ms=N           burns N ms of CPU (max 120000)
  *   GET  /sleep?ms=N         waits N ms without CPU (max 600000)
- *   GET  /alloc?mb=N[&keep=1]  allocates N MiB (max 4096); keep=1 holds it until the worker exits (a leak)
+ *   GET  /alloc?mb=N[&keep=1][&hold=MS]  allocates N MiB (max 4096); keep=1 holds it until the worker
+ *                            exits (a leak); hold=MS answers only after MS ms, the memory still in use
  *   GET  /crash              kills its own worker abruptly (prefork only)
  *   POST /echo               streams the request body back
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { memoryFigures } from '../workers/memory.js';
 import { workerInfo } from '../workers/runtime-info.js';
 
 const LIMITS = { cpuMs: 120_000, sleepMs: 600_000, allocMb: 4096 };
@@ -122,9 +124,20 @@ function route(req: IncomingMessage, res: ServerResponse, url: URL, concurrent: 
       const mb = integerParam(url, 'mb', LIMITS.allocMb);
       const keep = url.searchParams.get('keep');
       if (keep !== null && keep !== '0' && keep !== '1') throw new BadRequest('parameter keep must be 0 or 1');
+      const hold = url.searchParams.has('hold') ? integerParam(url, 'hold', LIMITS.sleepMs) : 0;
       const block = allocate(mb);
       if (keep === '1') leaked.push(block);
-      sendJson(res, 200, { ...identity(concurrent), mb, kept: keep === '1', leakedMb: leaked.reduce((n, b) => n + b.length, 0) / 1048576 });
+      const respond = (held: Buffer) =>
+        sendJson(res, 200, {
+          ...identity(concurrent),
+          ...memoryFigures(),
+          mb: held.length / 1048576,
+          kept: keep === '1',
+          leakedMb: leaked.reduce((n, b) => n + b.length, 0) / 1048576,
+        });
+      // hold=MS answers later with the memory still referenced: how a hard-limit kill mid-request is shown.
+      if (hold > 0) setTimeout(() => respond(block), hold);
+      else respond(block);
       return;
     }
     case '/crash':

@@ -1,7 +1,8 @@
 /**
  * `odoo-prefork config [--json]`: the effective configuration, with where every value came from.
  */
-import { checkSettings } from '../config/checks.js';
+import { checkSettings, type FootprintEstimate } from '../config/checks.js';
+import { detectRam } from '../sizing/machine.js';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import type { LoadedConfig, Origin } from '../config/load.js';
 import { effectiveQueueSize, formatValue, SETTINGS } from '../config/settings.js';
@@ -18,8 +19,8 @@ export function describeOrigin(origin: Origin): string {
   }
 }
 
-export function freshWorkerFootprint(): { rss: number; source: string } {
-  return { rss: process.memoryUsage.rss(), source: 'estimated from the RSS of this odoo-prefork process' };
+export function freshWorkerFootprint(): FootprintEstimate {
+  return { rss: process.memoryUsage.rss(), source: 'estimated from the RSS of this odoo-prefork process', ram: detectRam().value };
 }
 
 export function allDiagnostics(config: LoadedConfig): Diagnostic[] {

@@ -12,6 +12,8 @@ export interface FootprintEstimate {
   rss: number;
   /** Where the figure comes from, for the message. */
   source: string;
+  /** RAM available to the server, in bytes (for workers × limit_memory_hard). */
+  ram?: number;
 }
 
 export function whereOf(origin: Origin, key: SettingKey): Where {
@@ -71,6 +73,21 @@ export function checkSettings(config: LoadedConfig, footprint: FootprintEstimate
         'LIMIT_BELOW_WORKER_FOOTPRINT',
         `${key} (${formatBytes(value)}) is below a fresh worker's RSS (about ${formatBytes(footprint.rss)}, ${footprint.source}): ${effect}`,
         { ...whereOf(origins[key], key), hint: `raise ${key} well above ${formatBytes(footprint.rss)}, or set 0 to disable it` },
+      ),
+    );
+  }
+
+  // Every worker at the hard limit at once must fit in RAM, or the kernel's OOM killer decides instead.
+  const processes = s.workers > 0 ? s.workers + s.max_cron_threads + (s.http_enable ? 1 : 0) : 0;
+  if (footprint.ram && processes > 0 && s.limit_memory_hard > 0 && processes * s.limit_memory_hard > footprint.ram) {
+    out.push(
+      diagnostic(
+        'LIMIT_HARD_ABOVE_RAM',
+        `${processes} worker processes (${s.workers} HTTP + ${s.max_cron_threads} cron${s.http_enable ? ' + 1 long-polling' : ''}) × limit_memory_hard (${formatBytes(s.limit_memory_hard)}) = ${formatBytes(processes * s.limit_memory_hard)}, more than the ${formatBytes(footprint.ram)} of RAM`,
+        {
+          ...whereOf(origins.limit_memory_hard, 'limit_memory_hard'),
+          hint: `lower limit_memory_hard to at most ${formatBytes(Math.floor(footprint.ram / processes))}, or use fewer workers (odoo-prefork plan computes both)`,
+        },
       ),
     );
   }

@@ -27,6 +27,10 @@ export const DIAGNOSTICS = {
     severity: 'warning',
     summary: "A memory limit below a fresh worker's RSS: every worker would recycle (soft) or be killed (hard) at once.",
   },
+  LIMIT_HARD_ABOVE_RAM: {
+    severity: 'warning',
+    summary: 'workers × limit_memory_hard exceeds the RAM: the OOM killer, not the limit, would decide.',
+  },
   PLATFORM_NO_PREFORK: { severity: 'warning', summary: 'workers > 0 on a platform without prefork support: threaded mode is used.' },
   LIMIT_DISABLED: { severity: 'info', summary: 'A limit set to 0 is disabled (in Odoo, limit_time_real = 0 kills every worker).' },
   CONFIG_ODOO_KEYS_IGNORED: { severity: 'info', summary: 'Odoo keys that odoo-prefork reads but has no use for (database, addons, mail…).' },

@@ -44,6 +44,8 @@ export interface Settings {
   pidfile: string;
   logfile: string;
   log_level: OdooLogLevel;
+  limit_request_jitter: number;
+  limit_check_interval: number;
   app: string;
   http_queue_size: number | 'auto';
   http_queue_timeout: number;
@@ -243,6 +245,32 @@ export const SETTINGS: readonly SettingSpec[] = [
     unit: 'seconds',
     parse: secondsLimit(true),
     help: 'Wall-clock seconds one cron job may take. -1 uses limit_time_real, 0 disables.',
+  },
+  {
+    key: 'limit_request_jitter',
+    flag: '--limit-request-jitter',
+    valueName: '<count>',
+    group: 'multiprocessing',
+    odoo: false,
+    default: 0,
+    unit: 'requests',
+    parse: integerAtLeast(0, 'limit_request_jitter'),
+    help: "Each worker's limit_request is raised by a random 0..N, so workers do not all recycle at once (gunicorn's max_requests_jitter).",
+  },
+  {
+    key: 'limit_check_interval',
+    flag: '--limit-check-interval',
+    valueName: '<seconds>',
+    group: 'multiprocessing',
+    odoo: false,
+    default: 0.1,
+    unit: 'seconds',
+    parse: (text: string): number => {
+      const value = parseSeconds(text);
+      if (value < 0.005 || value > 60) throw new ValueError(`limit_check_interval must be between 0.005 and 60 seconds, got ${value}`, 'write e.g. 0.1');
+      return value;
+    },
+    help: "How often the master samples every worker's RSS and CPU time (limit_memory_hard, limit_time_cpu, and limit_memory_soft while idle). Odoo's kernel rlimits have no interval; this is the price of doing it from outside.",
   },
   // ---------------------------------------------------------------- http
   {

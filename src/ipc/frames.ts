@@ -177,13 +177,16 @@ export interface ResponseEnd {
   cpuMicros: number;
   /** Resident set size at the end of this request, in bytes (0 when not measured). */
   rss: number;
+  /** Set when this was the worker's last request: it exits now (limit_request or limit_memory_soft). */
+  retire: 'max-requests' | 'soft-memory' | undefined;
 }
 
 const END_BYTES = 1 + 4 + 8 + 8;
+const RETIRE_FLAGS = { 'max-requests': 4, 'soft-memory': 8 } as const;
 
 export function encodeResponseEnd(end: ResponseEnd): Buffer {
   const payload = Buffer.allocUnsafe(END_BYTES);
-  payload[0] = (end.keepAlive ? 1 : 0) | (end.aborted ? 2 : 0);
+  payload[0] = (end.keepAlive ? 1 : 0) | (end.aborted ? 2 : 0) | (end.retire ? RETIRE_FLAGS[end.retire] : 0);
   payload.writeUInt32LE(end.requests >>> 0, 1);
   payload.writeDoubleLE(end.cpuMicros, 5);
   payload.writeDoubleLE(end.rss, 13);
@@ -199,5 +202,6 @@ export function decodeResponseEnd(payload: Buffer): ResponseEnd {
     requests: payload.readUInt32LE(1),
     cpuMicros: payload.readDoubleLE(5),
     rss: payload.readDoubleLE(13),
+    retire: flags & RETIRE_FLAGS['max-requests'] ? 'max-requests' : flags & RETIRE_FLAGS['soft-memory'] ? 'soft-memory' : undefined,
   };
 }

@@ -4,6 +4,7 @@
  * Workers never import the master; both sides import this module.
  */
 import type { Settings } from '../config/settings.js';
+import type { LimitReason, WorkerLimits } from '../limits/policy.js';
 
 export type WorkerKind = 'http' | 'cron' | 'longpolling';
 
@@ -13,6 +14,8 @@ export interface WorkerBootstrap {
   /** The master's number for this worker (stable across its life, unlike the pid in logs). */
   id: number;
   settings: Settings;
+  /** This worker's limits, limit_request jitter included (drawn by the master). */
+  limits: WorkerLimits;
 }
 
 export const BOOTSTRAP_ENV = 'ODOO_PREFORK_WORKER';
@@ -23,11 +26,16 @@ export type WorkerToMaster =
   /** The app failed to load; the worker exits with code 3 right after. */
   | { type: 'boot-error'; message: string; stack?: string }
   /** The worker is about to exit on its own, and why. Sent before the exit so the reason is never lost. */
-  | { type: 'exiting'; reason: WorkerExitReason; detail: string };
+  | { type: 'exiting'; reason: WorkerExitReason; detail: string }
+  /** The worker wants to leave (it got SIGTERM): the master stops dispatching to it, then says 'shutdown'. */
+  | { type: 'retire-me'; reason: WorkerExitReason; detail: string };
 
 export type MasterToWorker =
-  /** Finish the current request (if any), then exit with code 0. */
-  { type: 'shutdown' };
+  /**
+   * Finish the current request (if any), then exit with code 0. With a limit reason the worker
+   * logs that limit's line first (the master saw an idle worker above limit_memory_soft).
+   */
+  { type: 'shutdown'; limit?: { reason: LimitReason; value: number; limit: number } };
 
 /** Why a worker leaves; the same names appear in logs, status, metrics and docs. */
 export type WorkerExitReason =

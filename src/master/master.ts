@@ -24,7 +24,10 @@ import {
   type WorkerKind,
   type WorkerToMaster,
 } from '../ipc/messages.js';
-import { describeExit, type ExitRecord } from '../observability/exit-reasons.js';
+import pidusage from 'pidusage';
+import { limitDetail, limitMessage, limitResponse } from '../limits/messages.js';
+import { limitsFor, onSample, realTimeLeft, type Verdict, type WorkerLimits } from '../limits/policy.js';
+import { describeExit, type ExitRecord, type RequestInFlight } from '../observability/exit-reasons.js';
 import type { Logger } from '../observability/logger.js';
 import { workerClassName } from '../workers/names.js';
 import { CrashBackoff } from './backoff.js';
@@ -43,9 +46,23 @@ export interface WorkerRecord {
   readyAt: number | undefined;
   requests: number;
   rss: number;
+  peakRss: number;
   cpuMicros: number;
-  /** Why it is leaving, recorded before it goes; the first reason wins. */
-  exit: { reason: WorkerExitReason; detail: string } | undefined;
+  limits: WorkerLimits;
+  /** The request being served, for the real-time and CPU limits and the exit ledger. */
+  request: (RequestInFlight & { cpuAtStartMs: number }) | undefined;
+  realTimer: NodeJS.Timeout | undefined;
+  /** Why it is leaving, recorded before it goes; the first reason wins, except a kill by a limit. */
+  exit: ExitIntent | undefined;
+  /** The master sent SIGKILL (a limit): nothing else is done to this worker. */
+  killed: boolean;
+}
+
+export interface ExitIntent {
+  reason: WorkerExitReason;
+  detail: string;
+  value?: number;
+  limit?: number;
 }
 
 export type MasterState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -79,6 +96,7 @@ export class Master {
   private readonly debug: boolean;
   private exitCode = 0;
   private graceTimer: NodeJS.Timeout | undefined;
+  private sampleTimer: NodeJS.Timeout | undefined;
   private resolveStopped: ((code: number) => void) | undefined;
   readonly stopped: Promise<number>;
 
@@ -132,6 +150,7 @@ export class Master {
     this.installSignals();
     this.state = 'running';
     this.maintain();
+    if (s.limit_memory_hard > 0 || s.limit_time_cpu > 0 || s.limit_memory_soft > 0) this.scheduleSample();
   }
 
   // ------------------------------------------------------------------ events
@@ -161,7 +180,9 @@ export class Master {
         record.state = record.state === 'draining' ? 'draining' : 'idle';
         record.readyAt = Date.now();
         record.rss = message.rss;
+        record.peakRss = Math.max(record.peakRss, message.rss);
         record.cpuMicros = message.cpuMicros;
+        if (this.debug) this.logger.debug({ kind: record.kind, workerPid: record.pid, startupMs: record.readyAt - record.startedAt }, 'worker ready');
         this.checkFootprint(record);
         this.onWorkerReady(record);
         break;
@@ -170,6 +191,9 @@ export class Master {
         break;
       case 'exiting':
         record.exit ??= { reason: message.reason, detail: message.detail };
+        break;
+      case 'retire-me':
+        if (record.state !== 'draining' && record.state !== 'exited') this.retire(record, message.reason, message.detail);
         break;
     }
   }
@@ -187,7 +211,11 @@ export class Master {
 
   private onRequestStarted(port: WorkerPort, head: RequestHead): void {
     const record = this.workers.get(port.id);
-    if (record && record.state === 'idle') record.state = 'busy';
+    if (record) {
+      if (record.state === 'idle') record.state = 'busy';
+      record.request = { method: head.method, path: head.path, startedAt: Date.now(), cpuAtStartMs: record.cpuMicros / 1000 };
+      this.armRealTime(record);
+    }
     if (this.debug) this.logger.debug({ workerPid: port.pid, worker: port.id, method: head.method, path: head.path }, 'request dispatched');
   }
 
@@ -202,8 +230,17 @@ export class Master {
     if (!record) return;
     record.requests = end.requests;
     record.rss = end.rss;
+    record.peakRss = Math.max(record.peakRss, end.rss);
     record.cpuMicros = end.cpuMicros;
-    if (record.state === 'busy') {
+    record.request = undefined;
+    if (end.retire) {
+      // The worker's last request (limit_request / limit_memory_soft): it exits by itself now.
+      const limit = end.retire === 'max-requests' ? record.limits.requests : record.limits.memorySoft;
+      const value = end.retire === 'max-requests' ? end.requests : end.rss;
+      record.exit ??= { reason: end.retire, detail: limitDetail({ action: 'retire', reason: end.retire, value, limit }), value, limit };
+      record.state = 'draining';
+      this.maintain(); // its replacement starts while it exits
+    } else if (record.state === 'busy') {
       record.state = 'idle';
       this.front?.workerAvailable(port);
     } else if (record.state === 'draining') {
@@ -211,9 +248,97 @@ export class Master {
     }
   }
 
+  // ------------------------------------------------------------------ limits
+
+  /** limit_time_real: one timer per worker, re-armed at each dispatch, fires right at the limit. */
+  private armRealTime(record: WorkerRecord): void {
+    const ms = record.limits.realMs;
+    if (ms <= 0) return;
+    if (record.realTimer) record.realTimer.refresh();
+    else record.realTimer = setTimeout(() => this.guard(() => this.onRealTimer(record)), ms);
+  }
+
+  private onRealTimer(record: WorkerRecord): void {
+    const request = record.request;
+    if (!request || record.killed || record.state === 'exited') return;
+    const now = Date.now();
+    const left = realTimeLeft(request.startedAt, now, record.limits);
+    if (left > 0) {
+      setTimeout(() => this.guard(() => this.onRealTimer(record)), left);
+      return;
+    }
+    this.killForLimit(record, { action: 'kill', reason: 'real-time', value: now - request.startedAt, limit: record.limits.realMs });
+  }
+
+  /**
+   * limit_memory_hard, limit_time_cpu, and limit_memory_soft while idle: every worker is sampled
+   * every limit_check_interval (the next round starts one interval after the previous one began).
+   */
+  private scheduleSample(delay = this.settings.limit_check_interval * 1000): void {
+    this.sampleTimer = setTimeout(() => {
+      const started = Date.now();
+      void this.sample().finally(() => {
+        if (this.state !== 'stopped') this.scheduleSample(Math.max(0, this.settings.limit_check_interval * 1000 - (Date.now() - started)));
+      });
+    }, delay);
+  }
+
+  private async sample(): Promise<void> {
+    const records = [...this.workers.values()].filter((r) => !r.killed && r.state !== 'exited' && r.pid > 0);
+    const stats = await Promise.allSettled(records.map((r) => pidusage(r.pid)));
+    stats.forEach((result, i) => {
+      if (result.status !== 'fulfilled') return; // exited between listing and reading
+      const record = records[i] as WorkerRecord;
+      this.guard(() => this.checkSample(record, result.value.memory, result.value.ctime));
+    });
+  }
+
+  private checkSample(record: WorkerRecord, rss: number, cpuMs: number): void {
+    if (record.killed || record.state === 'exited') return;
+    record.rss = rss;
+    record.peakRss = Math.max(record.peakRss, rss);
+    const verdict = onSample({ rss, cpuMs }, record.request, record.limits);
+    if (!verdict) return;
+    if (verdict.action === 'kill') this.killForLimit(record, verdict);
+    else if (record.state === 'idle') {
+      this.retire(record, verdict.reason, limitDetail(verdict), { reason: verdict.reason, value: verdict.value, limit: verdict.limit });
+    }
+  }
+
+  /** SIGKILL for a limit: the client gets its answer now, a replacement starts now. */
+  private killForLimit(record: WorkerRecord, verdict: Verdict): void {
+    if (record.killed) return;
+    record.killed = true;
+    const previous = record.exit ? ` (it was already leaving: ${record.exit.reason})` : '';
+    record.exit = { reason: verdict.reason, detail: `${limitDetail(verdict)}${previous}`, value: verdict.value, limit: verdict.limit };
+    const request = record.request;
+    const level = verdict.reason === 'real-time' ? 'error' : 'warn';
+    this.logger[level](
+      {
+        kind: record.kind,
+        workerPid: record.pid,
+        reason: verdict.reason,
+        value: Math.round(verdict.value),
+        limit: verdict.limit,
+        ...(request ? { request: { method: request.method, path: request.path, elapsedMs: Date.now() - request.startedAt } } : {}),
+      },
+      limitMessage(verdict, record.pid, record.kind),
+    );
+    try {
+      record.process.process.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+    record.state = 'draining';
+    if (record.realTimer) clearTimeout(record.realTimer);
+    if (record.port) this.front?.workerUnavailable(record.port, limitResponse(verdict));
+    this.maintain();
+  }
+
   private onExit(record: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
-    const wasBusy = record.state === 'busy' || (record.state === 'draining' && record.port?.connection !== undefined);
+    const wasBusy = record.port?.connection !== undefined;
     record.state = 'exited';
+    if (record.realTimer) clearTimeout(record.realTimer);
     this.workers.delete(record.id);
     const now = Date.now();
     const exit = describeExit({
@@ -225,6 +350,8 @@ export class Master {
         endedAt: now,
         requests: record.requests,
         rss: record.rss,
+        peakRss: record.peakRss,
+        request: record.request ? { method: record.request.method, path: record.request.path, startedAt: record.request.startedAt } : undefined,
       },
       recorded: record.exit,
       code,
@@ -258,7 +385,9 @@ export class Master {
 
     if (this.state === 'running') {
       const backoff = this.backoff[record.kind];
-      if (exit.reason !== 'scale-down' && exit.reason !== 'reload' && exit.reason !== 'shutdown') backoff.recordExit(now - record.startedAt);
+      // Only deaths the worker did not choose count towards a crash loop (not limits, not retiring).
+      if (exit.reason === 'crash' || exit.reason === 'signal') backoff.recordExit(now - record.startedAt);
+      else if (record.readyAt !== undefined) backoff.recordHealthy();
       if (backoff.degraded) {
         this.logger.warn(
           { kind: record.kind, failures: backoff.consecutiveFailures },
@@ -308,7 +437,8 @@ export class Master {
 
   private spawn(kind: WorkerKind): WorkerRecord {
     const id = ++this.nextWorkerId;
-    const bootstrap: WorkerBootstrap = { kind, id, settings: this.settings };
+    const limits = limitsFor(kind, this.settings);
+    const bootstrap: WorkerBootstrap = { kind, id, settings: this.settings, limits };
     const child = cluster.fork({ [BOOTSTRAP_ENV]: JSON.stringify(bootstrap) });
     const record: WorkerRecord = {
       id,
@@ -321,8 +451,13 @@ export class Master {
       readyAt: undefined,
       requests: 0,
       rss: 0,
+      peakRss: 0,
       cpuMicros: 0,
+      limits,
+      request: undefined,
+      realTimer: undefined,
       exit: undefined,
+      killed: false,
     };
     const channel = child.process.stdio?.[4] as Socket | undefined;
     if (kind === 'http' && channel && this.front) record.port = new WorkerPort(id, record.pid, channel, this.front);
@@ -336,12 +471,13 @@ export class Master {
   }
 
   /** Takes a worker out of rotation; it finishes its current request, then exits. */
-  private retire(record: WorkerRecord, reason: WorkerExitReason, detail: string): void {
-    record.exit ??= { reason, detail };
+  private retire(record: WorkerRecord, reason: WorkerExitReason, detail: string, limit?: NonNullable<Extract<MasterToWorker, { type: 'shutdown' }>['limit']>): void {
+    record.exit ??= { reason, detail, ...(limit ? { value: limit.value, limit: limit.limit } : {}) };
     const wasBusy = record.state === 'busy';
     record.state = 'draining';
     if (record.port) this.front?.workerUnavailable(record.port);
-    if (!wasBusy) this.send(record, { type: 'shutdown' });
+    if (!wasBusy) this.send(record, limit ? { type: 'shutdown', limit } : { type: 'shutdown' });
+    this.maintain();
   }
 
   private send(record: WorkerRecord, message: MasterToWorker): void {
@@ -438,16 +574,17 @@ export class Master {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.sampleTimer) clearTimeout(this.sampleTimer);
     if (this.settings.pidfile) rmSync(this.settings.pidfile, { force: true });
     this.resolveStopped?.(this.exitCode);
   }
 
   /** For status output and tests: the pool at a glance. */
-  snapshot(): { state: MasterState; hostname: string; workers: Omit<WorkerRecord, 'process' | 'port'>[] } {
+  snapshot(): { state: MasterState; hostname: string; workers: Omit<WorkerRecord, 'process' | 'port' | 'realTimer'>[] } {
     return {
       state: this.state,
       hostname: os.hostname(),
-      workers: [...this.workers.values()].map(({ process: _process, port: _port, ...rest }) => rest),
+      workers: [...this.workers.values()].map(({ process: _process, port: _port, realTimer: _timer, ...rest }) => rest),
     };
   }
 }

@@ -6,6 +6,12 @@
 import type { WorkerExitReason, WorkerKind } from '../ipc/messages.js';
 import { workerClassName } from '../workers/names.js';
 
+export interface RequestInFlight {
+  method: string;
+  path: string;
+  startedAt: number;
+}
+
 export interface ExitRecord {
   id: number;
   kind: WorkerKind;
@@ -19,12 +25,19 @@ export interface ExitRecord {
   requests: number;
   /** Last RSS reported or sampled, in bytes. */
   rss: number;
+  /** Highest RSS reported or sampled over the worker's life, in bytes. */
+  peakRss: number;
+  /** The request it was serving when it ended, if any. */
+  request: RequestInFlight | undefined;
+  /** For a limit: the measured value and the limit (bytes, ms or requests). */
+  value: number | undefined;
+  limit: number | undefined;
   message: string;
 }
 
 export interface ExitFacts {
-  record: Pick<ExitRecord, 'id' | 'kind' | 'pid' | 'startedAt' | 'endedAt' | 'requests' | 'rss'>;
-  recorded: { reason: WorkerExitReason; detail: string } | undefined;
+  record: Pick<ExitRecord, 'id' | 'kind' | 'pid' | 'startedAt' | 'endedAt' | 'requests' | 'rss' | 'peakRss' | 'request'>;
+  recorded: { reason: WorkerExitReason; detail: string; value?: number; limit?: number } | undefined;
   code: number | null;
   signal: NodeJS.Signals | null;
 }
@@ -48,5 +61,5 @@ export function describeExit(facts: ExitFacts): ExitRecord {
     reason === 'crash' || reason === 'signal'
       ? `Worker ${name} ${reason === 'crash' ? 'crashed' : 'died'}: ${detail}`
       : `Worker ${name} exited (${reason}: ${detail}; ${how})`;
-  return { ...record, reason, detail, code, signal, message };
+  return { ...record, reason, detail, code, signal, value: recorded?.value, limit: recorded?.limit, message };
 }

@@ -241,7 +241,8 @@ export function plan(input: PlanInput): Plan {
     }
   }
 
-  const limits = memoryLimits(input.lightMb, heavyMb, totalWorkers, input.ramBytes, warnings);
+  // The long-polling worker is one more process that may grow to the hard limit.
+  const limits = memoryLimits(input.lightMb, heavyMb, totalWorkers + 1, input.ramBytes, warnings);
   step({ id: 'limitSoft', group: 'limits', label: 'limit_memory_soft', formula: limits.softFormula, value: limits.softBytes, unit: 'bytes' });
   step({ id: 'limitHard', group: 'limits', label: 'limit_memory_hard', formula: limits.hardFormula, value: limits.hardBytes, unit: 'bytes' });
 
@@ -265,7 +266,8 @@ export function plan(input: PlanInput): Plan {
  * Memory limits from the worker estimates (MB taken as MiB, as Odoo's limits are bytes):
  * - soft = 4 × light: a worker that grew to four light workers' worth is recycled after its request;
  * - hard = soft + heavy: a worker already at the soft limit can still run one heavy request;
- * - and never workers × hard > RAM: the hard limit is lowered to RAM / workers if needed.
+ * - and never processes × hard > RAM (HTTP + cron + the long-polling worker): the hard limit is
+ *   lowered to RAM / processes if needed.
  * With the seed's 150 MB / 1 GB (1000 MB) this gives Odoo's deploy example: 600 MiB and 1600 MiB.
  */
 function memoryLimits(lightMb: number, heavyMb: number, workers: number, ramBytes: number | undefined, warnings: string[]) {
@@ -291,15 +293,17 @@ function memoryLimits(lightMb: number, heavyMb: number, workers: number, ramByte
         softFormula = `floor(${hardMiB} / 2) MiB`;
       }
       reasoning.push(
-        `lowered so that ${workers} workers × ${hardMiB} MiB ≤ ${fmt(tidy(ramMiB, 1))} MiB RAM` +
+        `lowered so that ${workers} processes (HTTP + cron + long-polling) × ${hardMiB} MiB ≤ ${fmt(tidy(ramMiB, 1))} MiB RAM` +
           (hardMiB < heavyMb ? `; below the heavy estimate (${fmt(heavyMb)} MB): heavy requests will be killed` : ''),
       );
       warnings.push(
-        `${workers} workers at ${idealHardMiB} MiB each would exceed the RAM: limit_memory_hard lowered to ${hardMiB} MiB` +
+        `${workers} processes (HTTP + cron + long-polling) at ${idealHardMiB} MiB each would exceed the RAM: limit_memory_hard lowered to ${hardMiB} MiB` +
           (hardMiB < heavyMb ? ' (below a heavy worker: add RAM or use fewer workers)' : ''),
       );
     } else {
-      reasoning.push(`${workers} workers × ${hardMiB} MiB = ${fmt(tidy((workers * hardMiB) / 1024, 2))} GiB ≤ ${fmt(tidy(ramMiB / 1024, 2))} GiB of RAM`);
+      reasoning.push(
+        `${workers} processes (HTTP + cron + long-polling) × ${hardMiB} MiB = ${fmt(tidy((workers * hardMiB) / 1024, 2))} GiB ≤ ${fmt(tidy(ramMiB / 1024, 2))} GiB of RAM`,
+      );
     }
   }
   return { softBytes: softMiB * MiB, hardBytes: hardMiB * MiB, softFormula, hardFormula, fitsRam, reasoning };

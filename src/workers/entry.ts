@@ -8,6 +8,9 @@ import { loadApp } from './app-loader.js';
 import { HttpWorker } from './http-worker.js';
 import { setWorkerInfo } from './runtime-info.js';
 import { workerClassName } from './names.js';
+import type { Verdict } from '../limits/policy.js';
+import { limitDetail, limitMessage } from '../limits/messages.js';
+import { memoryFigures } from './memory.js';
 
 const bootstrap = JSON.parse(process.env[BOOTSTRAP_ENV] ?? 'null') as WorkerBootstrap | null;
 if (!bootstrap || !process.send) {
@@ -40,9 +43,13 @@ process.on('uncaughtException', (error) => {
 });
 
 // Ctrl-C in a terminal reaches every process of the group; the master alone decides how to stop,
-// so queued requests are still served. SIGTERM sent to one worker retires it gracefully.
+// so queued requests are still served. SIGTERM sent to one worker retires it gracefully: the
+// master first stops dispatching to it (exiting on its own could strand a request in flight).
 process.on('SIGINT', () => undefined);
-process.on('SIGTERM', () => beginStop());
+process.on('SIGTERM', () => {
+  if (process.connected) send({ type: 'retire-me', reason: 'signal', detail: 'SIGTERM received' });
+  else process.exit(0);
+});
 
 process.on('exit', (code) => {
   if (!stopping && !process.connected && code === 0) {
@@ -64,13 +71,22 @@ const worker = new HttpWorker({
   listener: app!.listener,
   logger: root.child({ name: LOGGER_NAMES.app, kind, worker: bootstrap.id }),
   info,
-  onIdle: () => {
-    if (stopping) exitWhenFlushed();
+  limits: bootstrap.limits,
+  onIdle: (retire) => {
+    if (retire) leaveForLimit(retire);
+    else if (stopping) exitWhenFlushed();
   },
 });
 
 function exitWhenFlushed(): void {
   worker.flush(() => process.exit(0));
+}
+
+/** limit_request or limit_memory_soft: the master already knows from the response's last frame. */
+function leaveForLimit(verdict: Verdict): void {
+  stopping = true;
+  logger.info({ reason: verdict.reason, value: verdict.value, limit: verdict.limit, requests: info.requests, ...memoryFigures() }, limitMessage(verdict, process.pid, kind));
+  send({ type: 'exiting', reason: verdict.reason, detail: limitDetail(verdict) }, exitWhenFlushed);
 }
 
 function beginStop(): void {
@@ -80,7 +96,12 @@ function beginStop(): void {
 }
 
 process.on('message', (message: MasterToWorker) => {
-  if (message?.type === 'shutdown') beginStop();
+  if (message?.type !== 'shutdown') return;
+  if (message.limit && !stopping) {
+    const verdict: Verdict = { action: 'retire', ...message.limit };
+    logger.info({ reason: verdict.reason, value: verdict.value, limit: verdict.limit, requests: info.requests, ...memoryFigures() }, limitMessage(verdict, process.pid, kind));
+  }
+  beginStop();
 });
 
 const cpu = process.cpuUsage();

@@ -13,6 +13,7 @@ import {
   writeFrame,
   type FrameHandler,
 } from '../ipc/frames.js';
+import { afterRequest, type Verdict, type WorkerLimits } from '../limits/policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { RequestListener } from './app-loader.js';
 import { RequestSocket } from './request-socket.js';
@@ -32,8 +33,9 @@ export interface HttpWorkerOptions {
   listener: RequestListener;
   logger: Logger;
   info: WorkerInfo;
-  /** Called after each response is complete, with the worker idle again. */
-  onIdle: () => void;
+  limits: WorkerLimits;
+  /** Called after each response is complete; `retire` is set when that was the worker's last request. */
+  onIdle: (retire: Verdict | undefined) => void;
   /** Opens the data channel; replaceable in tests. */
   openChannel?: () => net.Socket;
 }
@@ -132,6 +134,9 @@ export class HttpWorker implements FrameHandler {
     const res = active.response;
     const aborted = !res || !res.writableFinished;
     const cpu = process.cpuUsage();
+    const rss = process.memoryUsage.rss();
+    // Odoo checks its limits between requests; so does the worker, before it asks for more work.
+    const retire = afterRequest(this.options.info.requests, rss, this.options.limits);
     writeFrame(
       this.channel,
       FrameType.ResponseEnd,
@@ -141,14 +146,15 @@ export class HttpWorker implements FrameHandler {
         aborted,
         requests: this.options.info.requests,
         cpuMicros: cpu.user + cpu.system,
-        rss: process.memoryUsage.rss(),
+        rss,
+        retire: retire?.reason === 'max-requests' || retire?.reason === 'soft-memory' ? retire.reason : undefined,
       }),
     );
     // Destroyed on the next turn: node:http still has write callbacks pending for this tick.
     setImmediate(() => active.socket.destroy());
     if (this.current === active) this.current = undefined;
     this.resumeChannel();
-    this.options.onIdle();
+    this.options.onIdle(retire);
   }
 
   private pauseChannel(): void {
@@ -163,9 +169,15 @@ export class HttpWorker implements FrameHandler {
     this.channel.resume();
   }
 
-  /** Waits until what was written to the master has left this process. */
+  /** Ends the data channel once everything written to it has left this process (before exiting). */
   flush(callback: () => void): void {
-    if (this.channel.writableLength === 0) callback();
-    else this.channel.once('drain', callback);
+    let called = false;
+    const once = () => {
+      if (called) return;
+      called = true;
+      callback();
+    };
+    this.channel.end(once);
+    this.channel.once('error', once);
   }
 }

@@ -301,3 +301,15 @@ describe('cross-field checks', () => {
     expect(() => check('[options]\nworkers = 2\nhttp_port = 8072\n')).toThrow(/http_port and gevent_port are both 8072/);
   });
 });
+
+describe('workers × limit_memory_hard against the RAM', () => {
+  it('warns when every worker at the hard limit would not fit, and says how to fix it', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'odoo-prefork-')), 'odoo.conf');
+    writeFileSync(file, '[options]\nworkers = 8\nmax_cron_threads = 1\nlimit_memory_hard = 2GiB\n');
+    const warnings = checkSettings(loadConfig({ configPath: file, ...NO_ENV }), { ...FOOTPRINT, ram: 8 * 1024 ** 3 });
+    const warning = warnings.find((d) => d.code === 'LIMIT_HARD_ABOVE_RAM');
+    expect(warning?.message).toBe('10 worker processes (8 HTTP + 1 cron + 1 long-polling) × limit_memory_hard (2 GiB) = 20 GiB, more than the 8 GiB of RAM');
+    expect(warning?.hint).toMatch(/at most 819.2 MiB/);
+    expect(checkSettings(loadConfig({ configPath: file, ...NO_ENV }), { ...FOOTPRINT, ram: 64 * 1024 ** 3 }).some((d) => d.code === 'LIMIT_HARD_ABOVE_RAM')).toBe(false);
+  });
+});

@@ -63,7 +63,10 @@ describe('frames', () => {
   it('round-trips the request start and response end payloads', () => {
     const client = { remoteAddress: '::ffff:127.0.0.1', remotePort: 51000, localAddress: '127.0.0.1', localPort: 8069 };
     expect(decodeRequestStart(encodeRequestStart(client))).toEqual(client);
-    const end = { keepAlive: true, aborted: false, requests: 42, cpuMicros: 123456.5, rss: 52_428_800 };
+    const end = { keepAlive: true, aborted: false, requests: 42, cpuMicros: 123456.5, rss: 52_428_800, retire: undefined };
     expect(decodeResponseEnd(encodeResponseEnd(end))).toEqual(end);
+    for (const retire of ['max-requests', 'soft-memory'] as const) {
+      expect(decodeResponseEnd(encodeResponseEnd({ ...end, keepAlive: false, retire }))).toEqual({ ...end, keepAlive: false, retire });
+    }
   });
 });

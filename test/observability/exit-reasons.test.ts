@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeExit } from '../../src/observability/exit-reasons.js';
 
-const record = { id: 1, kind: 'http' as const, pid: 4242, startedAt: 0, endedAt: 10, requests: 3, rss: 1 };
+const record = { id: 1, kind: 'http' as const, pid: 4242, startedAt: 0, endedAt: 10, requests: 3, rss: 1, peakRss: 2, request: undefined };
 
 describe('describeExit', () => {
   it('keeps the reason recorded before the exit (first reason wins)', () => {

@@ -109,9 +109,9 @@ describe('plan rules', () => {
   it('lowers the hard limit so workers × hard never exceeds the RAM, and says so', () => {
     const p = plan(seed({ users: 50, ramBytes: 4 * 1024 * MiB }));
     expect(p.limits.fitsRam).toBe(false);
-    expect(p.totalWorkers * p.limits.hardBytes).toBeLessThanOrEqual(4 * 1024 * MiB);
+    expect((p.totalWorkers + 1) * p.limits.hardBytes).toBeLessThanOrEqual(4 * 1024 * MiB);
     expect(p.limits.softBytes).toBeLessThan(p.limits.hardBytes);
-    expect(p.warnings.join('\n')).toMatch(/limit_memory_hard lowered to 455 MiB \(below a heavy worker/);
+    expect(p.warnings.join('\n')).toMatch(/limit_memory_hard lowered to 409 MiB \(below a heavy worker/);
   });
 
   it('warns when the workers need more RAM than the machine has', () => {
