@@ -125,13 +125,16 @@ function route(req: IncomingMessage, res: ServerResponse, url: URL, concurrent: 
       const keep = url.searchParams.get('keep');
       if (keep !== null && keep !== '0' && keep !== '1') throw new BadRequest('parameter keep must be 0 or 1');
       const hold = url.searchParams.has('hold') ? integerParam(url, 'hold', LIMITS.sleepMs) : 0;
+      const allocStarted = performance.now();
       const block = allocate(mb);
+      const allocMs = Math.round((performance.now() - allocStarted) * 10) / 10;
       if (keep === '1') leaked.push(block);
       const respond = (held: Buffer) =>
         sendJson(res, 200, {
           ...identity(concurrent),
           ...memoryFigures(),
           mb: held.length / 1048576,
+          allocMs,
           kept: keep === '1',
           leakedMb: leaked.reduce((n, b) => n + b.length, 0) / 1048576,
         });
