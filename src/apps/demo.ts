@@ -10,8 +10,15 @@
  *                            exits (a leak); hold=MS answers only after MS ms, the memory still in use
  *   GET  /crash              kills its own worker abruptly (prefork only)
  *   POST /echo               streams the request body back
+ *
+ * Scheduled jobs (run by cron workers):
+ *   demo.heartbeat   every 5 s: logs a line, so cron is visible right after `npm start`
+ *   demo.chores      every DEMO_CRON_INTERVAL (default 30s); DEMO_CRON_MODE makes it misbehave
+ *                    for the limit demos: slow (sleeps DEMO_CRON_SLOW_MS, default 10 min),
+ *                    leak (keeps DEMO_CRON_LEAK_MB, default 64, per run), fail (throws), ok
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { JobContext, JobDefinition } from '../cron/jobs.js';
 import { memoryFigures } from '../workers/memory.js';
 import { workerInfo } from '../workers/runtime-info.js';
 
@@ -190,3 +197,43 @@ export default function demoApp(req: IncomingMessage, res: ServerResponse): void
     } else throw error;
   }
 }
+
+let heartbeats = 0;
+const cronLeak: Buffer[] = [];
+
+function envNumber(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+export const jobs: JobDefinition[] = [
+  {
+    name: 'demo.heartbeat',
+    interval: '5s',
+    priority: 10,
+    handler: (ctx: JobContext) => {
+      heartbeats += 1;
+      const info = workerInfo();
+      ctx.logger.info(`heartbeat: ${info.kind} process ${process.pid} ran this job ${heartbeats} time(s)`);
+    },
+  },
+  {
+    name: 'demo.chores',
+    interval: process.env.DEMO_CRON_INTERVAL ?? '30s',
+    handler: async (ctx: JobContext) => {
+      const mode = process.env.DEMO_CRON_MODE ?? 'ok';
+      switch (mode) {
+        case 'slow':
+          await new Promise((resolve) => setTimeout(resolve, envNumber('DEMO_CRON_SLOW_MS', 600_000)));
+          break;
+        case 'leak':
+          cronLeak.push(allocate(envNumber('DEMO_CRON_LEAK_MB', 64)));
+          break;
+        case 'fail':
+          throw new Error(`demo.chores failed on purpose (DEMO_CRON_MODE=fail), failure ${ctx.failures + 1} in a row`);
+        default:
+          burnCpu(20);
+      }
+    },
+  },
+];

@@ -3,6 +3,8 @@
  * prefork master or the threaded server until it stops. Returns the process exit code.
  */
 import type { Diagnostic } from '../config/diagnostics.js';
+import { rmSync, writeFileSync } from 'node:fs';
+import { whereOf } from '../config/checks.js';
 import type { LoadedConfig } from '../config/load.js';
 import { saveConfig } from '../config/save.js';
 import { Master } from '../master/master.js';
@@ -25,10 +27,39 @@ function logDiagnostic(logger: Logger, d: Diagnostic): void {
   else logger.info(fields, text);
 }
 
+/** logfile and pidfile are checked before anything starts, so a bad path is a clear error, not a stack. */
+function unwritable(config: LoadedConfig, key: 'logfile' | 'pidfile', error: unknown): ConfigError {
+  return new ConfigError('CONFIG_UNWRITABLE_PATH', `cannot write ${config.settings[key]}: ${(error as Error).message}`, {
+    ...whereOf(config.origins[key], key),
+    hint: `give ${key} a path in a writable directory`,
+  });
+}
+
 export async function serve(config: LoadedConfig, options: { save: boolean; io: CliIo }): Promise<number> {
   const diagnostics = allDiagnostics(config);
   const settings = config.settings;
-  const root = createLogger({ level: settings.log_level, format: settings.log_format, logfile: settings.logfile });
+  let root: Logger;
+  try {
+    root = createLogger({ level: settings.log_level, format: settings.log_format, logfile: settings.logfile });
+  } catch (error) {
+    throw unwritable(config, 'logfile', error);
+  }
+  if (settings.pidfile) {
+    try {
+      writeFileSync(settings.pidfile, `${process.pid}\n`);
+    } catch (error) {
+      throw unwritable(config, 'pidfile', error);
+    }
+  }
+  try {
+    return await run(config, root, diagnostics, options);
+  } finally {
+    if (settings.pidfile) rmSync(settings.pidfile, { force: true });
+  }
+}
+
+async function run(config: LoadedConfig, root: Logger, diagnostics: Diagnostic[], options: { save: boolean; io: CliIo }): Promise<number> {
+  const settings = config.settings;
   const server = root.child({ name: LOGGER_NAMES.server });
   const configLogger = root.child({ name: LOGGER_NAMES.config });
 
@@ -52,22 +83,32 @@ export async function serve(config: LoadedConfig, options: { save: boolean; io: 
         settings,
         logger: server,
         appLogger: root.child({ name: LOGGER_NAMES.app }),
+        cronLogger: root.child({ name: LOGGER_NAMES.cron }),
         reason: decision.warning ? 'prefork is not available on this platform' : 'workers = 0',
       });
     }
-    const master = new Master({ settings, logger: server, appSource: settings.app || DEMO_APP_SOURCE });
+    const master = new Master({
+      settings,
+      logger: server,
+      cronLogger: root.child({ name: LOGGER_NAMES.cron }),
+      appSource: settings.app || DEMO_APP_SOURCE,
+    });
     await master.start();
     return await master.stopped;
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+    if (err.syscall === 'listen' || err.syscall === 'getaddrinfo' || err.code === 'EADDRINUSE') {
       const where = `${settings.http_interface || '0.0.0.0'}:${settings.http_port}`;
       const why =
         err.code === 'EADDRINUSE'
           ? 'the address is already in use (another server running?); stop it or choose another http_port'
           : err.code === 'EACCES'
             ? 'permission denied (ports below 1024 need privileges); choose a port above 1024'
-            : 'this machine has no such address; fix http_interface';
+            : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN'
+              ? `http_interface ${JSON.stringify(settings.http_interface)} is not an address or a name this machine can resolve; fix http_interface`
+              : err.code === 'EADDRNOTAVAIL'
+                ? 'this machine has no such address; fix http_interface'
+                : err.message;
       server.fatal({ code: err.code }, `cannot listen on ${where}: ${why}`);
       return START_FAILURE_EXIT_CODE;
     }

@@ -42,7 +42,8 @@ export function readIni(content: string, file: string): IniDocument {
   let lastEntry: IniEntry | undefined;
   let lastIndent = 0;
   let blank = true;
-  const lines = content.replace(/^\uFEFF/, '').split(/\r?\n/);
+  // Python's configparser splits lines at \n, \r\n and a lone \r alike.
+  const lines = content.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
 
   lines.forEach((raw, index) => {
     const line = index + 1;

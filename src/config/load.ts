@@ -221,7 +221,7 @@ function applyFile(
       if (shadowed) continue;
     }
 
-    if (isUnsetWord(entry.value) && typeof spec.default !== 'boolean') {
+    if (isUnsetWord(entry.value, typeof spec.default === 'boolean')) {
       settings[spec.key] = spec.default;
       origins[spec.key] = { kind: 'file', file: ref.path, line: entry.line, via: ref.via };
       if (entry.value !== '' || spec.default !== '') {

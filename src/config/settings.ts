@@ -41,6 +41,7 @@ export interface Settings {
   gevent_port: number;
   proxy_mode: boolean;
   db_maxconn: number;
+  data_dir: string;
   pidfile: string;
   logfile: string;
   log_level: OdooLogLevel;
@@ -81,13 +82,17 @@ export interface SettingSpec {
   help: string;
 }
 
-function integerAtLeast(min: number, what: string) {
+function integerAtLeast(min: number, what: string, max = Number.MAX_SAFE_INTEGER) {
   return (text: string): number => {
     const value = parseInteger(text);
     if (value < min) throw new ValueError(`${what} must be ${min} or more, got ${value}`, `write a number ≥ ${min}`);
+    if (value > max) throw new ValueError(`${what} must be at most ${max}, got ${value}`, `write a number ≤ ${max} (odoo-prefork plan sizes a server)`);
     return value;
   };
 }
+
+/** More processes than this on one host is a typo, not a plan (and would fork that many). */
+const MAX_PROCESSES = 1024;
 
 function secondsLimit(allowMinusOne: boolean) {
   return (text: string): number => {
@@ -140,7 +145,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     odoo: true,
     default: 0,
     unit: 'processes',
-    parse: integerAtLeast(0, 'workers'),
+    parse: integerAtLeast(0, 'workers', MAX_PROCESSES),
     help: 'Number of HTTP worker processes. 0 runs the threaded (single-process) server; > 0 runs the prefork server (Linux only).',
   },
   {
@@ -151,7 +156,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     odoo: true,
     default: 2,
     unit: 'processes',
-    parse: integerAtLeast(0, 'max_cron_threads'),
+    parse: integerAtLeast(0, 'max_cron_threads', MAX_PROCESSES),
     help: 'Number of cron workers (prefork) or cron threads (threaded mode).',
   },
   {
@@ -348,6 +353,17 @@ export const SETTINGS: readonly SettingSpec[] = [
   },
   // ---------------------------------------------------------------- logging and process
   {
+    key: 'data_dir',
+    flag: '--data-dir',
+    short: '-D',
+    valueName: '<dir>',
+    group: 'logging',
+    odoo: true,
+    default: '~/.local/share/Odoo',
+    parse: text,
+    help: "Odoo's data directory. odoo-prefork keeps the cron schedule there (odoo-prefork/cron-state.json), so it survives restarts. ~ is expanded.",
+  },
+  {
     key: 'pidfile',
     flag: '--pidfile',
     valueName: '<path>',
@@ -432,6 +448,11 @@ export const ALIASES: ReadonlyMap<string, { spec: SettingSpec; note: string }> =
   SETTINGS.flatMap((spec) => (spec.aliases ?? []).map((alias) => [alias.key, { spec, note: alias.note }] as const)),
 );
 
+/** data_dir with ~ expanded, as Odoo expands it. */
+export function resolveDataDir(settings: Pick<Settings, 'data_dir'>, home: string): string {
+  return settings.data_dir === '~' || settings.data_dir.startsWith('~/') ? home + settings.data_dir.slice(1) : settings.data_dir;
+}
+
 /** The request queue bound that `http_queue_size = auto` stands for. */
 export function effectiveQueueSize(settings: Pick<Settings, 'http_queue_size' | 'workers'>): number {
   if (settings.http_queue_size !== 'auto') return settings.http_queue_size;
@@ -443,13 +464,14 @@ export function defaultSettings(): Settings {
 }
 
 /**
- * Words that mean "not set" for a non-boolean key: Odoo's --save writes `False` and `None` for
- * unset options, and `key = ` for empty ones. All three keep the default (None for the *_gevent
- * keys, i.e. "fall back"), which is what Odoo 17+ does for a non-boolean key reading 'False'.
+ * Words that mean "not set": Odoo's --save writes `False` and `None` for unset options, and
+ * `key = ` for empty ones. On a non-boolean key all three keep the default (None for the *_gevent
+ * keys, i.e. "fall back"), which is what Odoo 17+ does for a non-boolean key reading 'False'. On a
+ * boolean key `False` is a value; only `None` and empty mean "not set".
  */
-export function isUnsetWord(text: string): boolean {
+export function isUnsetWord(text: string, boolean = false): boolean {
   const word = text.trim();
-  return word === '' || word === 'False' || word === 'None';
+  return word === '' || word === 'None' || (!boolean && word === 'False');
 }
 
 export function formatValue(spec: SettingSpec, value: SettingValue): string {
@@ -463,7 +485,7 @@ export function formatValue(spec: SettingSpec, value: SettingValue): string {
  * real Odoo config file loads without a warning per line. Includes keys of older versions.
  */
 export const ODOO_KEYS_NOT_USED: ReadonlySet<string> = new Set([
-  'addons_path', 'admin_passwd', 'csv_internal_sep', 'data_dir', 'db_app_name', 'db_host',
+  'addons_path', 'admin_passwd', 'csv_internal_sep', 'db_app_name', 'db_host',
   'db_maxconn_gevent', 'db_name', 'db_password', 'db_port', 'db_replica_host', 'db_replica_port', 'db_sslmode',
   'db_template', 'db_user', 'dbfilter', 'debug_mode', 'demo', 'dev_mode', 'email_from', 'from_filter',
   'geoip_city_db', 'geoip_country_db', 'geoip_database', 'import_partial', 'language', 'limit_time_worker_cron',
@@ -486,7 +508,7 @@ export const ODOO_CLI_ONLY_KEYS: ReadonlySet<string> = new Set(['config', 'save'
  * can be pasted as is. `true`: the flag takes a value.
  */
 export const ODOO_FLAGS_NOT_USED: ReadonlyMap<string, boolean> = new Map([
-  ['-i, --init', true], ['-u, --update', true], ['-P, --import-partial', true], ['--load', true], ['-D, --data-dir', true],
+  ['-i, --init', true], ['-u, --update', true], ['-P, --import-partial', true], ['--load', true],
   ['--addons-path', true], ['--upgrade-path', true], ['--pre-upgrade-scripts', true], ['--db-filter', true],
   ['--test-file', true], ['--test-tags', true], ['--screencasts', true], ['--screenshots', true], ['--log-handler', true],
   ['--log-db', true], ['--log-db-level', true], ['--email-from', true], ['--from-filter', true], ['--smtp', true],

@@ -35,8 +35,11 @@ const SIZE_ACCEPTED =
   'a byte count (e.g. 2147483648) or a whole number with a binary prefix ki, Mi, Gi, Ti ' +
   '(e.g. 2ki, 1536MiB, 3GiB); decimal units such as kB or MB are not accepted';
 
-/** Same grammar as Odoo: digits, optional two-letter prefix, optional `B`, spaces around. */
-const SIZE_PATTERN = /^\s*(\d+)\s*([A-Za-z0-9_]{2})?B?\s*$/;
+/**
+ * Same grammar as Odoo (`^\s*(\d+)\s*(\w{2})?B?\s*$`, prefix checked against the list above), read
+ * so that the message names the unit the user actually wrote: "1536M" is refused for "M".
+ */
+const SIZE_PATTERN = /^\s*(\d+)\s*([A-Za-z_]*)\s*$/;
 
 export function parseSize(text: string): number {
   const match = SIZE_PATTERN.exec(text);
@@ -44,20 +47,18 @@ export function parseSize(text: string): number {
     throw new ValueError(`invalid size ${JSON.stringify(text)}`, `write ${SIZE_ACCEPTED}`);
   }
   const digits = match[1] as string;
-  const prefix = match[2] ?? '';
+  const unit = match[2] as string;
+  const prefix = unit.endsWith('B') ? unit.slice(0, -1) : unit;
   const power = BINARY_PREFIXES[prefix];
   if (power === undefined) {
     throw new ValueError(
-      `invalid IEC 80000-13 binary prefix ${JSON.stringify(prefix)} in ${JSON.stringify(text.trim())}`,
+      `invalid IEC 80000-13 binary prefix ${JSON.stringify(unit)} in ${JSON.stringify(text.trim())}`,
       `write ${SIZE_ACCEPTED}`,
     );
   }
   const bytes = BigInt(digits) * 1024n ** BigInt(power);
   if (bytes > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new ValueError(
-      `size ${JSON.stringify(text.trim())} is too large (${bytes} bytes)`,
-      `use a size below 8 PiB`,
-    );
+    throw new ValueError(`size ${JSON.stringify(text.trim())} is too large (${bytes} bytes)`, 'use a size below 8 PiB');
   }
   return Number(bytes);
 }

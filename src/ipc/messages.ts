@@ -4,6 +4,7 @@
  * Workers never import the master; both sides import this module.
  */
 import type { Settings } from '../config/settings.js';
+import type { JobSpec } from '../cron/jobs.js';
 import type { LimitReason, WorkerLimits } from '../limits/policy.js';
 
 export type WorkerKind = 'http' | 'cron' | 'longpolling';
@@ -21,8 +22,20 @@ export interface WorkerBootstrap {
 export const BOOTSTRAP_ENV = 'ODOO_PREFORK_WORKER';
 
 export type WorkerToMaster =
-  /** The worker loaded the app and waits for work. */
-  | { type: 'ready'; rss: number; cpuMicros: number }
+  /** The worker loaded the app and waits for work; a cron worker lists the app's jobs. */
+  | { type: 'ready'; rss: number; cpuMicros: number; jobs?: JobSpec[] }
+  /** A cron worker finished a job run (`retire`: that was its last one, it exits now). */
+  | {
+      type: 'job-done';
+      runId: string;
+      outcome: 'success' | 'failure';
+      error?: string;
+      durationMs: number;
+      requests: number;
+      cpuMicros: number;
+      rss: number;
+      retire?: 'max-requests' | 'soft-memory';
+    }
   /** The app failed to load; the worker exits with code 3 right after. */
   | { type: 'boot-error'; message: string; stack?: string }
   /** The worker is about to exit on its own, and why. Sent before the exit so the reason is never lost. */
@@ -35,7 +48,9 @@ export type MasterToWorker =
    * Finish the current request (if any), then exit with code 0. With a limit reason the worker
    * logs that limit's line first (the master saw an idle worker above limit_memory_soft).
    */
-  { type: 'shutdown'; limit?: { reason: LimitReason; value: number; limit: number } };
+  | { type: 'shutdown'; limit?: { reason: LimitReason; value: number; limit: number } }
+  /** Cron workers: run this job now (the master leased it to this worker alone). */
+  | { type: 'run-job'; runId: string; name: string; dueAt: number; failures: number };
 
 /** Why a worker leaves; the same names appear in logs, status, metrics and docs. */
 export type WorkerExitReason =

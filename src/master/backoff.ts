@@ -1,8 +1,9 @@
 /**
- * Crash-loop protection, per worker kind. A worker that dies soon after it started counts as a
- * failed start; consecutive failed starts delay the next spawn exponentially, with jitter so a
- * pool of crashing workers does not respawn in lock-step. One worker that lives long enough
- * resets the count.
+ * Crash-loop protection, per worker kind. A worker that dies before it was ready, or soon after
+ * without having been given any work, counts as a failed start: the app cannot even idle.
+ * Consecutive failed starts delay the next spawn exponentially, with jitter so a pool of crashing
+ * workers does not respawn in lock-step. A worker that completes some work resets the count — a
+ * crash while serving a request is the request's fault, not a crash loop, and is replaced at once.
  */
 
 export interface BackoffPolicy {
@@ -32,8 +33,10 @@ export class CrashBackoff {
     return this.failures >= 2;
   }
 
-  recordExit(uptimeMs: number): void {
-    if (uptimeMs < this.policy.minUptimeMs) this.failures += 1;
+  /** A worker died without being asked to. */
+  recordExit(facts: { uptimeMs: number; becameReady: boolean; tookWork: boolean }): void {
+    const failedStart = !facts.becameReady || (!facts.tookWork && facts.uptimeMs < this.policy.minUptimeMs);
+    if (failedStart) this.failures += 1;
     else this.failures = 0;
   }
 

@@ -20,12 +20,13 @@ import {
 import { Dispatcher, type QueuePolicy } from './dispatcher.js';
 import { BodyFramer, FramingError, parseRequestHead, type RequestHead } from './request-framing.js';
 import { renderMasterResponse, type MasterResponse } from './responses.js';
+import { clampDelay } from '../util/timers.js';
 
 /** Node's default maximum header size. */
 const MAX_HEADER_BYTES = 16 * 1024;
 /** Idle time allowed between two requests on a keep-alive connection (Node's default). */
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-/** Time allowed to send a complete request head (slow clients). */
+/** Time allowed to send a complete request head, from its first byte (slow clients, slowloris). */
 const HEADERS_TIMEOUT_MS = 60_000;
 /** After an error response, how long a client may keep sending before the socket is destroyed. */
 const LINGER_MS = 2_000;
@@ -63,12 +64,18 @@ export class WorkerPort implements FrameHandler {
     this.front.responseEnded(this, connection, decodeResponseEnd(payload));
   }
 
-  /** Back-pressure from a slow client: stop reading this worker's responses for a while. */
+  /** Back-pressure from a slow client: stop reading this worker's responses until it catches up or leaves. */
   pauseUntilDrained(client: Socket): void {
     if (this.paused) return;
     this.paused = true;
     this.channel.pause();
-    client.once('drain', () => this.resume());
+    const resume = () => {
+      client.off('drain', resume);
+      client.off('close', resume);
+      this.resume();
+    };
+    client.on('drain', resume);
+    client.on('close', resume);
   }
 
   private resume(): void {
@@ -108,6 +115,8 @@ export class ClientConnection {
   private worker: WorkerPort | undefined;
   private responseStarted = false;
   private clientPayload: Buffer | undefined;
+  /** Deadline for a head that arrives in pieces (armed only then: a head in one read costs no timer). */
+  private headTimer: NodeJS.Timeout | undefined;
   /** Status code of the current response, read from its first bytes (0 until then). */
   status = 0;
 
@@ -122,7 +131,7 @@ export class ClientConnection {
     socket.on('timeout', () => {
       if (this.state === 'head') socket.destroy();
     });
-    socket.setTimeout(HEADERS_TIMEOUT_MS);
+    socket.setTimeout(KEEP_ALIVE_TIMEOUT_MS);
   }
 
   /** True when the client is between requests with nothing sent yet. */
@@ -150,9 +159,16 @@ export class ClientConnection {
     }
     const result = parseRequestHead(pending, MAX_HEADER_BYTES);
     if (result.status === 'incomplete') {
-      this.socket.setTimeout(HEADERS_TIMEOUT_MS);
+      this.socket.setTimeout(0);
+      this.headTimer ??= setTimeout(() => {
+        if (this.state === 'head') this.reject({ status: 408, reason: 'headers-timeout', message: 'the request head did not arrive in time' });
+      }, HEADERS_TIMEOUT_MS);
       this.socket.resume();
       return;
+    }
+    if (this.headTimer) {
+      clearTimeout(this.headTimer);
+      this.headTimer = undefined;
     }
     if (result.status === 'error') {
       const reason =
@@ -176,10 +192,23 @@ export class ClientConnection {
     this.front.submit(this);
   }
 
-  /** Hands this connection's current request to a worker. */
-  dispatch(worker: WorkerPort): void {
+  /**
+   * Hands this connection's current request to a worker. Returns false, having answered 400, when
+   * the body bytes already received cannot be framed: then the worker was given nothing.
+   */
+  dispatch(worker: WorkerPort): boolean {
     const head = this.head as RequestHead;
     const pending = this.pending as Buffer;
+    const body = new BodyFramer(head.body);
+    let end: number;
+    try {
+      end = head.headLength + body.take(pending, head.headLength);
+    } catch (error) {
+      if (!(error instanceof FramingError)) throw error;
+      this.state = 'active'; // not queued any more: reject() must not cancel it
+      this.reject({ status: 400, reason: 'bad-request', message: `malformed chunked body: ${error.message}` });
+      return false;
+    }
     this.state = 'active';
     this.worker = worker;
     this.responseStarted = false;
@@ -187,14 +216,12 @@ export class ClientConnection {
     worker.connection = this;
     nextRequestId = (nextRequestId + 1) >>> 0;
     this.requestId = nextRequestId;
-    const body = new BodyFramer(head.body);
     this.body = body;
     this.pending = undefined;
     this.front.hooks.requestStarted(worker, head);
-    const end = this.bodyEnd(pending, head.headLength);
-    if (end < 0) return;
     const ok = writeRequestStart(worker.channel, this.requestId, this.clientAddress(head), end === pending.length ? pending : pending.subarray(0, end));
     this.afterForward(pending, end, ok);
+    return true;
   }
 
   /** Where the body ends in `chunk` (from `from`); -1 after a framing error, which drops the client. */
@@ -280,6 +307,7 @@ export class ClientConnection {
     this.state = 'closed';
     this.pending = undefined;
     this.socket.setTimeout(0);
+    if (this.headTimer) clearTimeout(this.headTimer);
     this.socket.end(renderMasterResponse(response, this.head?.method === 'HEAD'));
     // Keep reading (and dropping) what the client still sends, so it can read our answer
     // instead of getting a reset; then let go.
@@ -290,6 +318,7 @@ export class ClientConnection {
   private onClientClose(): void {
     const previous = this.state;
     this.state = 'closed';
+    if (this.headTimer) clearTimeout(this.headTimer);
     if (previous === 'queued') this.front.cancel(this);
     if (previous === 'active' && this.worker && this.body && !this.body.done) {
       // The request can never complete: let the worker's app see the abort.
@@ -386,7 +415,11 @@ export class HttpFront {
 
   private startOn(worker: WorkerPort, connection: ClientConnection): void {
     this.active += 1;
-    connection.dispatch(worker);
+    if (connection.dispatch(worker)) return;
+    // Refused before reaching the worker: the worker is still free.
+    this.active -= 1;
+    this.workerAvailable(worker);
+    this.checkDrained();
   }
 
   cancel(connection: ClientConnection): void {
@@ -447,7 +480,7 @@ export class HttpFront {
         }
         this.armExpiry();
       },
-      Math.max(0, at - Date.now()),
+      clampDelay(at - Date.now()),
     );
   }
 

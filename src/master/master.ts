@@ -7,11 +7,13 @@
  * act on it in the next tick; an exception inside one event is logged and the master goes on.
  */
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
-import { rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { effectiveQueueSize, type Settings } from '../config/settings.js';
+import { effectiveQueueSize, resolveDataDir, type Settings } from '../config/settings.js';
+import { CronScheduler } from '../cron/scheduler.js';
+import type { JobStatus, Lease } from '../cron/schedule.js';
+import { CronStateStore } from '../cron/state-store.js';
 import { formatBytes } from '../config/values.js';
 import type { ResponseEnd } from '../ipc/frames.js';
 import {
@@ -30,6 +32,7 @@ import { limitsFor, onSample, realTimeLeft, type Verdict, type WorkerLimits } fr
 import { describeExit, type ExitRecord, type RequestInFlight } from '../observability/exit-reasons.js';
 import type { Logger } from '../observability/logger.js';
 import { workerClassName } from '../workers/names.js';
+import { clampDelay } from '../util/timers.js';
 import { CrashBackoff } from './backoff.js';
 import { HttpFront, WorkerPort, type ClientConnection } from './http-front.js';
 import { reconcile, type WorkerState } from './reconcile.js';
@@ -56,6 +59,10 @@ export interface WorkerRecord {
   exit: ExitIntent | undefined;
   /** The master sent SIGKILL (a limit): nothing else is done to this worker. */
   killed: boolean;
+  /** Cron workers: the job run leased to it. */
+  job: Lease | undefined;
+  /** Requests (or jobs) handed to it, finished or not. */
+  dispatched: number;
 }
 
 export interface ExitIntent {
@@ -70,6 +77,8 @@ export type MasterState = 'starting' | 'running' | 'stopping' | 'stopped';
 export interface MasterOptions {
   settings: Settings;
   logger: Logger;
+  /** Logger for job runs and the schedule (Odoo's ir_cron). */
+  cronLogger: Logger;
   /** Where the log lines of the mode and app come from, for the start-up line. */
   appSource: string;
 }
@@ -83,6 +92,8 @@ export class Master {
   private readonly settings: Settings;
   private readonly logger: Logger;
   private front: HttpFront | undefined;
+  private cron: CronScheduler<WorkerRecord> | undefined;
+  private cronStore: CronStateStore | undefined;
   private desired: Record<WorkerKind, number>;
   private readonly backoff: Record<WorkerKind, CrashBackoff> = {
     http: new CrashBackoff(),
@@ -104,7 +115,7 @@ export class Master {
     this.settings = options.settings;
     this.logger = options.logger;
     this.debug = this.logger.isLevelEnabled('debug');
-    this.desired = { http: this.settings.http_enable ? this.settings.workers : 0, cron: 0, longpolling: 0 };
+    this.desired = { http: this.settings.http_enable ? this.settings.workers : 0, cron: this.settings.max_cron_threads, longpolling: 0 };
     this.stopped = new Promise((resolve) => {
       this.resolveStopped = resolve;
     });
@@ -118,6 +129,23 @@ export class Master {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
       serialization: 'json',
     });
+
+    if (s.max_cron_threads > 0) {
+      this.cronStore = new CronStateStore(resolveDataDir(s, os.homedir()));
+      this.cronStore.lock();
+      this.cron = new CronScheduler<WorkerRecord>({
+        store: this.cronStore,
+        logger: this.options.cronLogger,
+        start: (record, lease) => this.guard(() => this.startJob(record, lease)),
+        describe: (record) => `${workerClassName(record.kind)} (${record.pid})`,
+      });
+      this.logger.info(
+        { cronWorkers: s.max_cron_threads, stateFile: this.cronStore.file },
+        `cron: ${s.max_cron_threads} cron worker${s.max_cron_threads === 1 ? '' : 's'}, schedule kept in ${this.cronStore.file}`,
+      );
+    } else {
+      this.logger.info({ cronWorkers: 0 }, 'cron: max_cron_threads = 0: no cron worker, scheduled jobs will not run');
+    }
 
     if (s.http_enable) {
       const queueSize = effectiveQueueSize(s);
@@ -146,7 +174,6 @@ export class Master {
       this.logger.info({ mode: 'prefork' }, 'HTTP disabled (--no-http / http_enable = False): no HTTP listener and no HTTP workers');
     }
 
-    if (s.pidfile) writeFileSync(s.pidfile, `${process.pid}\n`);
     this.installSignals();
     this.state = 'running';
     this.maintain();
@@ -184,7 +211,11 @@ export class Master {
         record.cpuMicros = message.cpuMicros;
         if (this.debug) this.logger.debug({ kind: record.kind, workerPid: record.pid, startupMs: record.readyAt - record.startedAt }, 'worker ready');
         this.checkFootprint(record);
+        if (record.kind === 'cron') this.cron?.setJobs(message.jobs ?? []);
         this.onWorkerReady(record);
+        break;
+      case 'job-done':
+        this.onJobDone(record, message);
         break;
       case 'boot-error':
         record.exit ??= { reason: 'boot-error', detail: message.message };
@@ -199,14 +230,81 @@ export class Master {
   }
 
   private onWorkerReady(record: WorkerRecord): void {
-    if (record.state === 'draining') {
+    if (record.state === 'draining' || record.exit) {
+      // Told to leave before it was ready (e.g. a second SIGHUP): it never takes work.
+      record.state = 'draining';
       this.send(record, { type: 'shutdown' });
       return;
     }
     // A reload finishes one old worker for each new one ready, so capacity never drops.
-    const old = [...this.workers.values()].find((w) => w.kind === record.kind && w.exit?.reason === 'reload' && w.state !== 'draining');
+    const old = [...this.workers.values()].find(
+      (w) => w !== record && w.kind === record.kind && w.exit?.reason === 'reload' && w.state !== 'draining' && w.state !== 'starting',
+    );
     if (old) this.retire(old, 'reload', 'replaced by a fresh worker (SIGHUP)');
-    if (record.port && this.front) this.front.workerAvailable(record.port);
+    this.makeAvailable(record);
+  }
+
+  /** The worker can take work: an HTTP request from the queue, or a due cron job. */
+  private makeAvailable(record: WorkerRecord): void {
+    if (record.kind === 'cron') this.cron?.runnerIdle(record);
+    else if (record.port && this.front) this.front.workerAvailable(record.port);
+  }
+
+  // ------------------------------------------------------------------ cron
+
+  /** A due job leased to this idle cron worker. */
+  private startJob(record: WorkerRecord, lease: Lease): void {
+    record.state = 'busy';
+    record.job = lease;
+    record.dispatched += 1;
+    record.request = { method: 'CRON', path: lease.spec.name, startedAt: Date.now(), cpuAtStartMs: record.cpuMicros / 1000 };
+    this.armRealTime(record);
+    if (!record.process.isConnected()) {
+      this.cron?.finished(lease.runId, 'killed', 'the cron worker was gone before the job started');
+      return;
+    }
+    record.process.send({ type: 'run-job', runId: lease.runId, name: lease.spec.name, dueAt: lease.dueAt, failures: lease.failures });
+  }
+
+  private onJobDone(record: WorkerRecord, done: Extract<WorkerToMaster, { type: 'job-done' }>): void {
+    record.requests = done.requests;
+    record.rss = done.rss;
+    record.peakRss = Math.max(record.peakRss, done.rss);
+    record.cpuMicros = done.cpuMicros;
+    record.request = undefined;
+    record.job = undefined;
+    this.backoff.cron.recordHealthy();
+    this.cron?.finished(done.runId, done.outcome, done.error);
+    if (done.retire) {
+      const limit = done.retire === 'max-requests' ? record.limits.requests : record.limits.memorySoft;
+      const value = done.retire === 'max-requests' ? done.requests : done.rss;
+      record.exit ??= { reason: done.retire, detail: limitDetail({ action: 'retire', reason: done.retire, value, limit }), value, limit };
+      record.state = 'draining';
+      this.maintain();
+    } else if (record.state === 'busy') {
+      record.state = 'idle';
+      this.makeAvailable(record);
+    } else if (record.state === 'draining') {
+      this.send(record, { type: 'shutdown' });
+    }
+  }
+
+  /** A cron worker died or was killed during a run: the run failed, the job is due again later. */
+  private abandonJob(record: WorkerRecord, why: string): void {
+    const job = record.job;
+    if (!job) return;
+    record.job = undefined;
+    const elapsed = record.request ? (Date.now() - record.request.startedAt) / 1000 : 0;
+    this.options.cronLogger.error(
+      { job: job.spec.name, outcome: 'killed', reason: why, workerPid: record.pid },
+      `Job '${job.spec.name}' killed after ${elapsed.toFixed(3)}s: ${why}`,
+    );
+    this.cron?.finished(job.runId, 'killed', why);
+  }
+
+  /** The schedule, for status output. */
+  cronStatus(): JobStatus[] {
+    return this.cron?.status() ?? [];
   }
 
   private onRequestStarted(port: WorkerPort, head: RequestHead): void {
@@ -214,6 +312,7 @@ export class Master {
     if (record) {
       if (record.state === 'idle') record.state = 'busy';
       record.request = { method: head.method, path: head.path, startedAt: Date.now(), cpuAtStartMs: record.cpuMicros / 1000 };
+      record.dispatched += 1;
       this.armRealTime(record);
     }
     if (this.debug) this.logger.debug({ workerPid: port.pid, worker: port.id, method: head.method, path: head.path }, 'request dispatched');
@@ -233,6 +332,7 @@ export class Master {
     record.peakRss = Math.max(record.peakRss, end.rss);
     record.cpuMicros = end.cpuMicros;
     record.request = undefined;
+    this.backoff.http.recordHealthy(); // a worker that completes a request breaks any crash loop
     if (end.retire) {
       // The worker's last request (limit_request / limit_memory_soft): it exits by itself now.
       const limit = end.retire === 'max-requests' ? record.limits.requests : record.limits.memorySoft;
@@ -255,7 +355,7 @@ export class Master {
     const ms = record.limits.realMs;
     if (ms <= 0) return;
     if (record.realTimer) record.realTimer.refresh();
-    else record.realTimer = setTimeout(() => this.guard(() => this.onRealTimer(record)), ms);
+    else record.realTimer = setTimeout(() => this.guard(() => this.onRealTimer(record)), clampDelay(ms));
   }
 
   private onRealTimer(record: WorkerRecord): void {
@@ -264,7 +364,7 @@ export class Master {
     const now = Date.now();
     const left = realTimeLeft(request.startedAt, now, record.limits);
     if (left > 0) {
-      setTimeout(() => this.guard(() => this.onRealTimer(record)), left);
+      setTimeout(() => this.guard(() => this.onRealTimer(record)), clampDelay(left));
       return;
     }
     this.killForLimit(record, { action: 'kill', reason: 'real-time', value: now - request.startedAt, limit: record.limits.realMs });
@@ -332,6 +432,8 @@ export class Master {
     record.state = 'draining';
     if (record.realTimer) clearTimeout(record.realTimer);
     if (record.port) this.front?.workerUnavailable(record.port, limitResponse(verdict));
+    this.cron?.runnerGone(record);
+    this.abandonJob(record, `${verdict.reason} (${limitDetail(verdict)})`);
     this.maintain();
   }
 
@@ -359,6 +461,8 @@ export class Master {
     });
     this.exits.push(exit);
     if (this.exits.length > 100) this.exits.shift();
+    this.cron?.runnerGone(record);
+    this.abandonJob(record, `${exit.reason}: ${exit.detail}`);
 
     if (record.port && this.front) {
       this.front.workerUnavailable(
@@ -386,8 +490,9 @@ export class Master {
     if (this.state === 'running') {
       const backoff = this.backoff[record.kind];
       // Only deaths the worker did not choose count towards a crash loop (not limits, not retiring).
-      if (exit.reason === 'crash' || exit.reason === 'signal') backoff.recordExit(now - record.startedAt);
-      else if (record.readyAt !== undefined) backoff.recordHealthy();
+      if (exit.reason === 'crash' || exit.reason === 'signal') {
+        backoff.recordExit({ uptimeMs: now - record.startedAt, becameReady: record.readyAt !== undefined, tookWork: record.dispatched > 0 });
+      }
       if (backoff.degraded) {
         this.logger.warn(
           { kind: record.kind, failures: backoff.consecutiveFailures },
@@ -458,6 +563,8 @@ export class Master {
       realTimer: undefined,
       exit: undefined,
       killed: false,
+      job: undefined,
+      dispatched: 0,
     };
     const channel = child.process.stdio?.[4] as Socket | undefined;
     if (kind === 'http' && channel && this.front) record.port = new WorkerPort(id, record.pid, channel, this.front);
@@ -476,6 +583,7 @@ export class Master {
     const wasBusy = record.state === 'busy';
     record.state = 'draining';
     if (record.port) this.front?.workerUnavailable(record.port);
+    this.cron?.runnerGone(record);
     if (!wasBusy) this.send(record, limit ? { type: 'shutdown', limit } : { type: 'shutdown' });
     this.maintain();
   }
@@ -532,12 +640,13 @@ export class Master {
     this.state = 'stopping';
     this.logger.info('Stopping gracefully');
     for (const timer of this.spawnTimers.values()) clearTimeout(timer);
+    this.cron?.stop();
     // In-flight and queued requests get limit_time_real to finish, as Odoo gives its workers.
     const graceSeconds = this.settings.limit_time_real > 0 ? this.settings.limit_time_real : 120;
     this.graceTimer = setTimeout(() => {
       this.logger.info('Stopping forcefully');
       this.forceStop(true);
-    }, graceSeconds * 1000);
+    }, clampDelay(graceSeconds * 1000));
     this.graceTimer.unref();
     if (this.front) this.front.stop();
     else this.onDrained();
@@ -555,6 +664,7 @@ export class Master {
       record.exit ??= { reason: 'shutdown', detail: 'server stopping' };
       record.state = 'draining';
       if (record.port) this.front?.workerUnavailable(record.port);
+      this.cron?.runnerGone(record);
       this.send(record, { type: 'shutdown' });
     }
   }
@@ -562,6 +672,7 @@ export class Master {
   /** Kills every worker at once and exits. */
   private forceStop(killed: boolean): void {
     this.state = 'stopping';
+    this.cron?.stop();
     this.front?.destroyAll();
     for (const record of this.workers.values()) {
       record.exit ??= { reason: 'shutdown', detail: killed ? 'forced shutdown' : 'server stopping' };
@@ -575,7 +686,7 @@ export class Master {
     this.state = 'stopped';
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.sampleTimer) clearTimeout(this.sampleTimer);
-    if (this.settings.pidfile) rmSync(this.settings.pidfile, { force: true });
+    this.cronStore?.unlock();
     this.resolveStopped?.(this.exitCode);
   }
 

@@ -44,6 +44,10 @@ export function parseRequestHead(buffer: Buffer, maxHeaderBytes: number): HeadPa
   while (start + 1 < buffer.length && buffer[start] === 13 && buffer[start + 1] === 10) start += 2;
   const end = buffer.indexOf('\r\n\r\n', start, 'latin1');
   if (end < 0) {
+    // Lines must end in CRLF (as node:http requires); a bare-LF head would otherwise wait forever.
+    if (buffer.indexOf('\n\n', start, 'latin1') >= 0 || buffer.indexOf('\n\r\n', start, 'latin1') >= 0) {
+      return error(400, 'header lines must end with CRLF');
+    }
     return buffer.length - start > maxHeaderBytes ? error(431, 'request header fields too large') : INCOMPLETE;
   }
   if (end - start > maxHeaderBytes) return error(431, 'request header fields too large');

@@ -11,6 +11,7 @@ export const REASON_HEADER = 'X-Odoo-Prefork-Reason';
 export type MasterResponseReason =
   | 'bad-request'
   | 'header-too-large'
+  | 'headers-timeout'
   | 'http-version'
   | 'method-unsupported'
   | 'upgrade-unsupported'

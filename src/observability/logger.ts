@@ -6,7 +6,10 @@
  * Like Odoo, the log goes to standard error unless `logfile` is set. Writes are synchronous:
  * supervision events are rare and must not be lost when a process exits right after logging.
  */
+import { openSync } from 'node:fs';
+import path from 'node:path';
 import { pino, type Logger, type DestinationStream, type Level } from 'pino';
+import { ensureDir } from '../util/fs.js';
 import type { LogFormat, OdooLogLevel } from '../config/settings.js';
 
 export type { Logger };
@@ -60,6 +63,12 @@ interface LogRecord {
   err?: { stack?: string; message?: string };
 }
 
+/** Opens `file` for appending (creating its directory), as every process of the server does. */
+export function openLogFile(file: string): number {
+  ensureDir(path.dirname(path.resolve(file)));
+  return openSync(file, 'a', 0o644);
+}
+
 /** Formats one pino JSON record as an Odoo log line. */
 export function formatOdooLine(json: string): string {
   let record: LogRecord;
@@ -91,9 +100,7 @@ export interface LoggerOptions {
  * as Odoo's `_logger = logging.getLogger(__name__)`.
  */
 export function createLogger(options: LoggerOptions): Logger {
-  const target = options.logfile
-    ? pino.destination({ dest: options.logfile, append: true, sync: true, mkdir: true })
-    : pino.destination({ fd: 2, sync: true });
+  const target = pino.destination({ fd: options.logfile ? openLogFile(options.logfile) : 2, sync: true });
   const stream = options.format === 'text' ? new OdooTextStream(target) : target;
   return pino(
     {
@@ -110,4 +117,6 @@ export const LOGGER_NAMES = {
   config: 'odoo_prefork.config',
   http: 'odoo_prefork.http',
   app: 'odoo_prefork.app',
+  /** Odoo's scheduler logger, for job runs. */
+  cron: 'odoo.addons.base.models.ir_cron',
 } as const;

@@ -1,30 +1,71 @@
 /**
  * Threaded mode (workers = 0): one process serves the app, Node's event loop standing in for
- * Odoo's thread per request. This is Odoo's development mode; no limits apply.
+ * Odoo's thread per request, and runs the app's jobs with at most max_cron_threads at a time.
+ * This is Odoo's development mode; no worker limits apply.
  */
 import http, { type Server } from 'node:http';
-import type { Settings } from '../config/settings.js';
+import os from 'node:os';
+import { resolveDataDir, type Settings } from '../config/settings.js';
+import { specOf } from '../cron/jobs.js';
+import { runJob } from '../cron/run-job.js';
+import { CronScheduler } from '../cron/scheduler.js';
+import { CronStateStore } from '../cron/state-store.js';
 import type { Logger } from '../observability/logger.js';
-import { loadApp } from '../workers/app-loader.js';
+import { loadApp, requireListener, type LoadedApp } from '../workers/app-loader.js';
 import { setWorkerInfo } from '../workers/runtime-info.js';
-import { rmSync, writeFileSync } from 'node:fs';
+import { clampDelay } from '../util/timers.js';
 
 export interface ThreadedOptions {
   settings: Settings;
   logger: Logger;
   appLogger: Logger;
+  cronLogger: Logger;
   /** Why threaded mode runs, for the start-up line. */
   reason: string;
+}
+
+/** Cron "threads": up to max_cron_threads jobs run at once in this process. */
+function startCron(app: LoadedApp, options: ThreadedOptions): CronScheduler<number> | undefined {
+  const { settings, logger, cronLogger } = options;
+  if (settings.max_cron_threads === 0) {
+    logger.info('cron: max_cron_threads = 0: no cron thread, scheduled jobs will not run');
+    return undefined;
+  }
+  const store = new CronStateStore(resolveDataDir(settings, os.homedir()));
+  store.lock();
+  const scheduler: CronScheduler<number> = new CronScheduler<number>({
+    store,
+    logger: cronLogger,
+    describe: (slot) => `cron thread ${slot} (${process.pid})`,
+    start: (slot, lease) => {
+      const job = app.jobs.get(lease.spec.name);
+      if (!job) {
+        scheduler.finished(lease.runId, 'failure', 'the job is no longer declared');
+        scheduler.runnerIdle(slot);
+        return;
+      }
+      void runJob(job, lease, cronLogger).then((result) => {
+        scheduler.finished(lease.runId, result.outcome, result.error);
+        scheduler.runnerIdle(slot);
+      });
+    },
+  });
+  logger.info({ cronThreads: settings.max_cron_threads, stateFile: store.file }, `cron: ${settings.max_cron_threads} cron thread(s), schedule kept in ${store.file}`);
+  scheduler.setJobs([...app.jobs.values()].map(specOf));
+  for (let slot = 1; slot <= settings.max_cron_threads; slot++) scheduler.runnerIdle(slot);
+  process.once('exit', () => store.unlock());
+  return scheduler;
 }
 
 export async function runThreaded(options: ThreadedOptions): Promise<number> {
   const { settings, logger } = options;
   const info = setWorkerInfo({ kind: 'threaded', pid: process.pid, id: 0, requests: 0, startedAt: Date.now() });
   const app = await loadApp(settings.app, process.cwd());
+  const listener = settings.http_enable ? requireListener(app) : undefined;
   const server: Server = http.createServer((req, res) => {
     info.requests += 1;
     try {
-      const result = app.listener(req, res);
+      const result = listener!(req, res);
       if (result && typeof (result as Promise<unknown>).catch === 'function') {
         (result as Promise<unknown>).catch((error: unknown) => fail(res, error));
       }
@@ -41,7 +82,7 @@ export async function runThreaded(options: ThreadedOptions): Promise<number> {
   }
 
   if (!settings.http_enable) {
-    logger.info({ mode: 'threaded' }, 'HTTP disabled (--no-http / http_enable = False): nothing is served');
+    logger.info({ mode: 'threaded' }, 'HTTP disabled (--no-http / http_enable = False): cron only, no HTTP listener');
   } else {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -54,36 +95,46 @@ export async function runThreaded(options: ThreadedOptions): Promise<number> {
     logger.info({ mode: 'threaded', port }, `HTTP service (werkzeug) running on ${settings.http_interface || '0.0.0.0'}:${port}`);
     logger.info(`threaded mode (${options.reason}): one process serves every request concurrently, no worker limits apply; app: ${app.source}`);
   }
-  if (settings.pidfile) writeFileSync(settings.pidfile, `${process.pid}\n`);
+  const cron = startCron(app, options);
 
   return new Promise((resolve) => {
     let signals = 0;
-    const done = () => {
-      if (settings.pidfile) rmSync(settings.pidfile, { force: true });
+    let done = false;
+    let serverClosed = !server.listening;
+    const finish = () => {
+      if (done) return;
+      done = true;
       resolve(0);
+    };
+    // Graceful: no new connections or jobs; what is running finishes.
+    const whenIdle = () => {
+      if (serverClosed && (cron?.running ?? 0) === 0) finish();
+      else setTimeout(whenIdle, 50); // keeps the process alive until the last request or job is done
     };
     const onSignal = () => {
       signals += 1;
       if (signals > 1) {
         logger.info('Forced shutdown.');
         server.closeAllConnections();
-        done();
+        finish();
         return;
       }
       logger.info('Stopping gracefully');
-      if (!server.listening) {
-        done();
-        return;
+      cron?.stop();
+      if (server.listening) {
+        server.close(() => {
+          serverClosed = true;
+        });
+        server.closeIdleConnections();
       }
-      server.close(() => done());
-      server.closeIdleConnections();
-      // In-flight requests get limit_time_real to finish, as in prefork mode.
+      // In-flight requests and jobs get limit_time_real to finish, as in prefork mode.
       const graceSeconds = settings.limit_time_real > 0 ? settings.limit_time_real : 120;
       setTimeout(() => {
         logger.info('Stopping forcefully');
         server.closeAllConnections();
-        done();
-      }, graceSeconds * 1000).unref();
+        finish();
+      }, clampDelay(graceSeconds * 1000)).unref();
+      whenIdle();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

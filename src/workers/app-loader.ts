@@ -6,11 +6,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { JobDefinitionError, validateJobs, type JobDefinition } from '../cron/jobs.js';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 export interface LoadedApp {
-  listener: RequestListener;
+  /** The default export; undefined for a cron-only app (checked by whoever needs it). */
+  listener: RequestListener | undefined;
+  /** The `jobs` export, validated. */
+  jobs: Map<string, JobDefinition>;
   /** What was loaded, for logs: a file path, a package name, or "built-in demo". */
   source: string;
 }
@@ -33,10 +37,19 @@ export function resolveAppModule(spec: string, cwd: string): string {
   }
 }
 
+function jobsOf(module: Record<string, unknown>, source: string): Map<string, JobDefinition> {
+  try {
+    return validateJobs(module.jobs);
+  } catch (error) {
+    if (error instanceof JobDefinitionError) throw new AppLoadError(`${source}: ${error.message}`);
+    throw error;
+  }
+}
+
 export async function loadApp(spec: string, cwd: string): Promise<LoadedApp> {
   if (!spec) {
-    const demo = (await import('../apps/demo.js')) as { default: RequestListener };
-    return { listener: demo.default, source: DEMO_APP_SOURCE };
+    const demo = (await import('../apps/demo.js')) as { default: RequestListener; jobs: unknown };
+    return { listener: demo.default, jobs: jobsOf(demo, DEMO_APP_SOURCE), source: DEMO_APP_SOURCE };
   }
   const url = resolveAppModule(spec, cwd);
   let loaded: Record<string, unknown>;
@@ -54,11 +67,18 @@ export async function loadApp(spec: string, cwd: string): Promise<LoadedApp> {
   if (typeof candidate === 'object' && candidate !== null && typeof (candidate as { default?: unknown }).default === 'function') {
     candidate = (candidate as { default: unknown }).default;
   }
-  if (typeof candidate !== 'function') {
-    throw new AppLoadError(
-      `the app module ${spec} has no usable default export (found ${candidate === undefined ? 'none' : typeof candidate}): ` +
-        'export a request listener, e.g. `export default (req, res) => res.end("hi")` or `module.exports = expressApp`',
-    );
+  const jobs = jobsOf(loaded, spec);
+  if (candidate !== undefined && typeof candidate !== 'function') {
+    throw new AppLoadError(`the app module ${spec} has a default export that is a ${typeof candidate}, not a request listener (req, res)`);
   }
-  return { listener: candidate as RequestListener, source: spec };
+  return { listener: candidate as RequestListener | undefined, jobs, source: spec };
+}
+
+/** The request listener, or a clear error for an app that has none (it may still declare jobs). */
+export function requireListener(app: LoadedApp): RequestListener {
+  if (app.listener) return app.listener;
+  throw new AppLoadError(
+    `the app module ${app.source} has no default export: export a request listener, e.g. ` +
+      '`export default (req, res) => res.end("hi")` or `module.exports = expressApp` (a cron-only app needs --no-http)',
+  );
 }

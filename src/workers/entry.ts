@@ -1,10 +1,14 @@
 /**
  * Entry point of every worker process (node:cluster runs this file). It reads what the master
- * handed over in the environment, loads the app, and runs the worker of its kind.
+ * handed over in the environment, loads the app, and runs the worker of its kind. The life cycle
+ * is the same for every kind: ready → work handed over by the master → exit when told to (or
+ * after a limit), never in the middle of work the master believes it gave.
  */
 import { createLogger, LOGGER_NAMES } from '../observability/logger.js';
 import { BOOTSTRAP_ENV, CRITICAL_EXIT_CODE, type MasterToWorker, type WorkerBootstrap, type WorkerToMaster } from '../ipc/messages.js';
-import { loadApp } from './app-loader.js';
+import { specOf } from '../cron/jobs.js';
+import { loadApp, requireListener, type LoadedApp } from './app-loader.js';
+import { CronWorker } from './cron-worker.js';
 import { HttpWorker } from './http-worker.js';
 import { setWorkerInfo } from './runtime-info.js';
 import { workerClassName } from './names.js';
@@ -44,7 +48,7 @@ process.on('uncaughtException', (error) => {
 
 // Ctrl-C in a terminal reaches every process of the group; the master alone decides how to stop,
 // so queued requests are still served. SIGTERM sent to one worker retires it gracefully: the
-// master first stops dispatching to it (exiting on its own could strand a request in flight).
+// master first stops handing it work (exiting on its own could strand a request in flight).
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => {
   if (process.connected) send({ type: 'retire-me', reason: 'signal', detail: 'SIGTERM received' });
@@ -57,9 +61,10 @@ process.on('exit', (code) => {
   }
 });
 
-let app;
+let app: LoadedApp;
 try {
   app = await loadApp(settings.app, process.cwd());
+  if (kind === 'http') requireListener(app);
 } catch (error) {
   const err = error as Error;
   logger.error({ err, reason: 'boot-error' }, `Worker ${workerClassName(kind)} (${process.pid}) could not load the app: ${err.message}`);
@@ -67,43 +72,79 @@ try {
   await new Promise(() => undefined);
 }
 
-const worker = new HttpWorker({
-  listener: app!.listener,
-  logger: root.child({ name: LOGGER_NAMES.app, kind, worker: bootstrap.id }),
-  info,
-  limits: bootstrap.limits,
-  onIdle: (retire) => {
-    if (retire) leaveForLimit(retire);
-    else if (stopping) exitWhenFlushed();
-  },
-});
-
-function exitWhenFlushed(): void {
-  worker.flush(() => process.exit(0));
+/** What the worker of this kind does; `flush` runs before exiting (an HTTP worker ends its data channel). */
+interface KindRuntime {
+  busy(): boolean;
+  flush(callback: () => void): void;
 }
 
-/** limit_request or limit_memory_soft: the master already knows from the response's last frame. */
+function onIdle(retire: Verdict | undefined): void {
+  if (retire) leaveForLimit(retire);
+  else if (stopping) exitWhenFlushed();
+}
+
+let runtime: KindRuntime;
+if (kind === 'cron') {
+  const cron = new CronWorker({
+    jobs: app!.jobs,
+    logger: root.child({ name: LOGGER_NAMES.cron, kind, worker: bootstrap.id }),
+    info,
+    limits: bootstrap.limits,
+    send,
+    onIdle,
+  });
+  process.on('message', (message: MasterToWorker) => {
+    if (message?.type === 'run-job' && !cron.busy && !stopping) void cron.run(message);
+  });
+  runtime = { busy: () => cron.busy, flush: (callback) => callback() };
+} else {
+  const http = new HttpWorker({
+    listener: requireListener(app!),
+    logger: root.child({ name: LOGGER_NAMES.app, kind, worker: bootstrap.id }),
+    info,
+    limits: bootstrap.limits,
+    onIdle,
+  });
+  runtime = { busy: () => http.busy, flush: (callback) => http.flush(callback) };
+}
+
+function exitWhenFlushed(): void {
+  runtime.flush(() => process.exit(0));
+}
+
+/** limit_request or limit_memory_soft: the master already knows from the last message of the work. */
 function leaveForLimit(verdict: Verdict): void {
   stopping = true;
-  logger.info({ reason: verdict.reason, value: verdict.value, limit: verdict.limit, requests: info.requests, ...memoryFigures() }, limitMessage(verdict, process.pid, kind));
+  logger.info(
+    { reason: verdict.reason, value: verdict.value, limit: verdict.limit, requests: info.requests, ...memoryFigures() },
+    limitMessage(verdict, process.pid, kind),
+  );
   send({ type: 'exiting', reason: verdict.reason, detail: limitDetail(verdict) }, exitWhenFlushed);
 }
 
 function beginStop(): void {
   if (stopping) return;
   stopping = true;
-  if (!worker.busy) exitWhenFlushed();
+  if (!runtime.busy()) exitWhenFlushed();
 }
 
 process.on('message', (message: MasterToWorker) => {
   if (message?.type !== 'shutdown') return;
   if (message.limit && !stopping) {
     const verdict: Verdict = { action: 'retire', ...message.limit };
-    logger.info({ reason: verdict.reason, value: verdict.value, limit: verdict.limit, requests: info.requests, ...memoryFigures() }, limitMessage(verdict, process.pid, kind));
+    logger.info(
+      { reason: verdict.reason, value: verdict.value, limit: verdict.limit, requests: info.requests, ...memoryFigures() },
+      limitMessage(verdict, process.pid, kind),
+    );
   }
   beginStop();
 });
 
 const cpu = process.cpuUsage();
-send({ type: 'ready', rss: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system });
+send({
+  type: 'ready',
+  rss: process.memoryUsage.rss(),
+  cpuMicros: cpu.user + cpu.system,
+  ...(kind === 'cron' ? { jobs: [...app!.jobs.values()].map(specOf) } : {}),
+});
 logger.info(`Worker ${workerClassName(kind)} (${process.pid}) alive`);

@@ -44,6 +44,10 @@ export class RequestSocket extends Duplex {
 
   override _final(callback: (error?: Error | null) => void): void {
     callback();
+    // node:http ends the socket when it closes the connection — also after answers it writes on
+    // its own (400 for a request without Host, 417 for an unknown Expect), which never reach the
+    // 'request' event. Closing here is what tells the worker that the response is complete.
+    setImmediate(() => this.destroy());
   }
 
   private send(chunk: Buffer, callback: (error?: Error | null) => void): void {

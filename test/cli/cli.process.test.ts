@@ -141,7 +141,7 @@ describe('odoo-prefork serve', () => {
   });
 
   it('logs the Odoo start-up lines in the text format by default', async () => {
-    const result = execa('node', [CLI, '--workers', '1', '-p', '0', '--http-interface', '127.0.0.1'], {
+    const result = execa('node', [CLI, '--workers', '1', '-p', '0', '--http-interface', '127.0.0.1', '--max-cron-threads', '0'], {
       cwd: ROOT,
       reject: false,
       env: { ODOO_RC: '', HOME: '/nonexistent' },

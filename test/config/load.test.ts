@@ -313,3 +313,25 @@ describe('workers × limit_memory_hard against the RAM', () => {
     expect(checkSettings(loadConfig({ configPath: file, ...NO_ENV }), { ...FOOTPRINT, ram: 64 * 1024 ** 3 }).some((d) => d.code === 'LIMIT_HARD_ABOVE_RAM')).toBe(false);
   });
 });
+
+describe('edge cases found by review', () => {
+  function loadText(text: string) {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'odoo-prefork-')), 'odoo.conf');
+    writeFileSync(file, text);
+    return loadConfig({ configPath: file, ...NO_ENV });
+  }
+
+  it('reads files with CR-only line endings, as Python does', () => {
+    expect(loadText('[options]\rworkers = 3\rlimit_request = 9\r').settings).toMatchObject({ workers: 3, limit_request: 9 });
+  });
+
+  it('refuses absurd process counts', () => {
+    expect(errorOf(() => loadText('[options]\nworkers = 99999999999\n'))).toMatchObject({ code: 'CONFIG_INVALID_VALUE', key: 'workers' });
+    expect(errorOf(() => loadText('[options]\nmax_cron_threads = 5000\n')).message).toMatch(/at most 1024/);
+  });
+
+  it('treats None and empty as "not set" on boolean keys too; False stays a value', () => {
+    expect(loadText('[options]\nproxy_mode = None\nhttp_enable =\n').settings).toMatchObject({ proxy_mode: false, http_enable: true });
+    expect(loadText('[options]\nhttp_enable = False\n').settings.http_enable).toBe(false);
+  });
+});

@@ -15,8 +15,15 @@ describe('parseSize (Odoo _parse_size)', () => {
     expect(parseSize(text)).toBe(bytes);
   });
 
-  it.each(['10kB', '20fiB', '1MB', '2KiB'])('rejects %j with an invalid-prefix message', (text) => {
-    expect(() => parseSize(text)).toThrow(/invalid IEC 80000-13 binary prefix/);
+  it.each([
+    ['10kB', 'kB'],
+    ['20fiB', 'fiB'],
+    ['1MB', 'MB'],
+    ['2KiB', 'KiB'],
+    ['1536M', 'M'],
+    ['3 gib', 'gib'],
+  ])('rejects %j, naming the unit %j', (text, unit) => {
+    expect(() => parseSize(text)).toThrow(`invalid IEC 80000-13 binary prefix ${JSON.stringify(unit)}`);
   });
 
   it.each(['1.2465', 'B', '', 'abc', '-5', '1 GiB # one gig'])('rejects %j as an invalid size', (text) => {

@@ -3,7 +3,8 @@
  * its JSON log lines so tests wait for events instead of sleeping.
  */
 import { execa, type ResultPromise } from 'execa';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -30,6 +31,8 @@ export interface StartOptions {
   cwd?: string;
   /** Do not wait for the HTTP listener (e.g. the server is expected to fail). */
   noWait?: boolean;
+  /** Wait for this many "Worker WorkerCron (pid) alive" lines. */
+  cronWorkers?: number;
 }
 
 type Waiter = { predicate: (line: LogLine) => boolean; resolve: (line: LogLine) => void };
@@ -65,6 +68,8 @@ export class ServerProcess {
     if (!full.includes('--log-format')) full.push('--log-format', 'json');
     if (!full.includes('-p') && !full.includes('--http-port')) full.push('-p', '0');
     if (!full.includes('--http-interface')) full.push('--http-interface', '127.0.0.1');
+    // Each server gets its own data_dir unless the test gives one (cron state and lock live there).
+    if (!full.includes('--data-dir') && !full.includes('-D')) full.push('--data-dir', mkdtempSync(path.join(os.tmpdir(), 'odoo-prefork-data-')));
     const child = execa('node', [CLI, ...full], {
       cwd: options.cwd ?? ROOT,
       env: { ODOO_RC: '', HOME: '/nonexistent', ...options.env },
@@ -80,6 +85,7 @@ export class ServerProcess {
     const workersArg = full[full.indexOf('--workers') + 1];
     const workers = options.workers ?? (full.includes('--workers') ? Number(workersArg) : 0);
     if (workers > 0) await server.waitForLogCount((l) => /^Worker WorkerHTTP \(\d+\) alive$/.test(l.msg), workers, 30_000);
+    if (options.cronWorkers) await server.waitForLogCount((l) => /^Worker WorkerCron \(\d+\) alive$/.test(l.msg), options.cronWorkers, 30_000);
     return server;
   }
 

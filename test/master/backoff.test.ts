@@ -8,12 +8,13 @@ describe('CrashBackoff', () => {
   it('respawns at once after one failure, then backs off exponentially up to a cap', () => {
     const b = new CrashBackoff(policy);
     const mid = () => 0.5; // no jitter
-    b.recordExit(10);
+    const young = { uptimeMs: 10, becameReady: true, tookWork: false };
+    b.recordExit(young);
     expect(b.delayMs(mid)).toBe(0);
     expect(b.degraded).toBe(false);
     const delays = [];
     for (let i = 0; i < 6; i++) {
-      b.recordExit(10);
+      b.recordExit(young);
       delays.push(b.delayMs(mid));
     }
     expect(delays).toEqual([100, 200, 400, 800, 1000, 1000]);
@@ -22,19 +23,26 @@ describe('CrashBackoff', () => {
 
   it('spreads delays with jitter', () => {
     const b = new CrashBackoff(policy);
-    b.recordExit(1);
-    b.recordExit(1);
+    b.recordExit({ uptimeMs: 1, becameReady: false, tookWork: false });
+    b.recordExit({ uptimeMs: 1, becameReady: false, tookWork: false });
     expect(b.delayMs(() => 0)).toBe(80);
     expect(b.delayMs(() => 1)).toBe(120);
   });
 
   it('resets after a worker that lived long enough', () => {
     const b = new CrashBackoff(policy);
-    b.recordExit(1);
-    b.recordExit(1);
-    b.recordExit(5000);
+    b.recordExit({ uptimeMs: 1, becameReady: false, tookWork: false });
+    b.recordExit({ uptimeMs: 1, becameReady: true, tookWork: false });
+    b.recordExit({ uptimeMs: 5000, becameReady: true, tookWork: false });
     expect(b.consecutiveFailures).toBe(0);
     expect(b.delayMs()).toBe(0);
+  });
+
+  it('does not count a worker that crashed while serving a request (the request killed it, not its start)', () => {
+    const b = new CrashBackoff(policy);
+    for (let i = 0; i < 10; i++) b.recordExit({ uptimeMs: 50, becameReady: true, tookWork: true });
+    expect(b.consecutiveFailures).toBe(0);
+    expect(b.degraded).toBe(false);
   });
 });
 

@@ -55,6 +55,12 @@ describe('parseRequestHead', () => {
     expect(status('CONNECT example.com:443 HTTP/1.1\r\n\r\n')).toBe(501);
   });
 
+  it('refuses bare-LF line endings at once instead of waiting for a CRLF that never comes', () => {
+    expect(status('GET / HTTP/1.1\n\n')).toBe(400);
+    expect(status('GET / HTTP/1.1\r\nHost: x\n\r\n')).toBe(400);
+    expect(status('GET / HTTP/1.1\r\nHost: x\r\n')).toBe('incomplete');
+  });
+
   it('refuses heads above the limit, complete or not', () => {
     const big = `GET / HTTP/1.1\r\nX-Big: ${'a'.repeat(MAX)}\r\n`;
     expect(status(big)).toBe(431);
