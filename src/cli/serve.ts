@@ -91,6 +91,7 @@ async function run(config: LoadedConfig, root: Logger, diagnostics: Diagnostic[]
       settings,
       logger: server,
       cronLogger: root.child({ name: LOGGER_NAMES.cron }),
+      accessLogger: root.child({ name: LOGGER_NAMES.access }),
       appSource: settings.app || DEMO_APP_SOURCE,
     });
     await master.start();

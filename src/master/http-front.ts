@@ -94,6 +94,8 @@ export interface FrontHooks {
   requestDone(port: WorkerPort, end: ResponseEnd, connection: ClientConnection): void;
   /** The front has no request left in flight or waiting (used while stopping). */
   drained(): void;
+  /** The master answered a request itself (queue full, crash, limit, bad request…). */
+  refused(response: MasterResponse): void;
 }
 
 export interface FrontOptions {
@@ -303,6 +305,7 @@ export class ClientConnection {
   /** Answers from the master and closes the connection. */
   reject(response: MasterResponse): void {
     if (this.state === 'closed') return;
+    this.front.hooks.refused(response);
     if (this.state === 'queued') this.front.cancel(this);
     this.state = 'closed';
     this.pending = undefined;

@@ -29,7 +29,7 @@ import {
 import pidusage from 'pidusage';
 import { limitDetail, limitMessage, limitResponse } from '../limits/messages.js';
 import { limitsFor, onSample, realTimeLeft, type Verdict, type WorkerLimits } from '../limits/policy.js';
-import { describeExit, type ExitRecord, type RequestInFlight } from '../observability/exit-reasons.js';
+import { describeExit, exitLevel, type ExitRecord, type RequestInFlight } from '../observability/exit-reasons.js';
 import type { Logger } from '../observability/logger.js';
 import { workerClassName } from '../workers/names.js';
 import { clampDelay } from '../util/timers.js';
@@ -37,6 +37,7 @@ import { CrashBackoff } from './backoff.js';
 import { HttpFront, WorkerPort, type ClientConnection } from './http-front.js';
 import { reconcile, type WorkerState } from './reconcile.js';
 import type { RequestHead } from './request-framing.js';
+import type { MasterResponse } from './responses.js';
 
 export interface WorkerRecord {
   id: number;
@@ -79,6 +80,8 @@ export interface MasterOptions {
   logger: Logger;
   /** Logger for job runs and the schedule (Odoo's ir_cron). */
   cronLogger: Logger;
+  /** Logger for the per-request access line (werkzeug's, at debug level). */
+  accessLogger?: Logger;
   /** Where the log lines of the mode and app come from, for the start-up line. */
   appSource: string;
 }
@@ -105,6 +108,10 @@ export class Master {
   private footprintChecked = false;
   /** Per-request debug lines cost a check, not a log call, when the level is above debug. */
   private readonly debug: boolean;
+  private readonly accessLogger: Logger;
+  /** Requests the master refused since the last summary, by reason. */
+  private readonly refusals = new Map<string, number>();
+  private refusalTimer: NodeJS.Timeout | undefined;
   private exitCode = 0;
   private graceTimer: NodeJS.Timeout | undefined;
   private sampleTimer: NodeJS.Timeout | undefined;
@@ -115,6 +122,7 @@ export class Master {
     this.settings = options.settings;
     this.logger = options.logger;
     this.debug = this.logger.isLevelEnabled('debug');
+    this.accessLogger = options.accessLogger ?? options.logger;
     this.desired = { http: this.settings.http_enable ? this.settings.workers : 0, cron: this.settings.max_cron_threads, longpolling: 0 };
     this.stopped = new Promise((resolve) => {
       this.resolveStopped = resolve;
@@ -155,10 +163,11 @@ export class Master {
         hooks: {
           requestStarted: (port, head) => this.guard(() => this.onRequestStarted(port, head)),
           requestQueued: (head, queued) => {
-            if (this.debug) this.logger.debug({ method: head.method, path: head.path, queued }, 'request queued');
+            if (this.debug) this.logger.debug({ method: head.method, path: head.path, queued }, `request queued: ${head.method} ${head.path} (${queued} waiting)`);
           },
           requestDone: (port, end, connection) => this.guard(() => this.onRequestDone(port, end, connection)),
           drained: () => this.guard(() => this.onDrained()),
+          refused: (response) => this.countRefusal(response),
         },
       });
       const bound = await this.front.listen(s.http_port, s.http_interface);
@@ -209,7 +218,10 @@ export class Master {
         record.rss = message.rss;
         record.peakRss = Math.max(record.peakRss, message.rss);
         record.cpuMicros = message.cpuMicros;
-        if (this.debug) this.logger.debug({ kind: record.kind, workerPid: record.pid, startupMs: record.readyAt - record.startedAt }, 'worker ready');
+        if (this.debug) {
+          const startupMs = record.readyAt - record.startedAt;
+          this.logger.debug({ kind: record.kind, workerPid: record.pid, startupMs }, `worker ready: ${workerClassName(record.kind)} (${record.pid}) started in ${startupMs} ms`);
+        }
         this.checkFootprint(record);
         if (record.kind === 'cron') this.cron?.setJobs(message.jobs ?? []);
         this.onWorkerReady(record);
@@ -315,15 +327,23 @@ export class Master {
       record.dispatched += 1;
       this.armRealTime(record);
     }
-    if (this.debug) this.logger.debug({ workerPid: port.pid, worker: port.id, method: head.method, path: head.path }, 'request dispatched');
+    if (this.debug) {
+      this.logger.debug(
+        { workerPid: port.pid, worker: port.id, method: head.method, path: head.path },
+        `request dispatched: ${head.method} ${head.path} → WorkerHTTP (${port.pid})`,
+      );
+    }
   }
 
   private onRequestDone(port: WorkerPort, end: ResponseEnd, connection: ClientConnection): void {
     const record = this.workers.get(port.id);
-    if (this.debug) {
-      this.logger.debug(
-        { workerPid: port.pid, worker: port.id, method: connection.head?.method, path: connection.head?.path, status: connection.status },
-        'request done',
+    if (this.debug && record?.request) {
+      // werkzeug's access line, as Odoo logs it per request (here at debug: see README).
+      const head = connection.head;
+      const ms = Date.now() - record.request.startedAt;
+      this.accessLogger.debug(
+        { workerPid: port.pid, worker: port.id, method: head?.method, path: head?.path, status: connection.status, durationMs: ms },
+        `${connection.socket.remoteAddress ?? '-'} - - "${head?.method} ${head?.target} HTTP/1.${head?.versionMinor}" ${connection.status || '-'} - ${ms} ms (WorkerHTTP ${port.pid})`,
       );
     }
     if (!record) return;
@@ -346,6 +366,33 @@ export class Master {
     } else if (record.state === 'draining') {
       this.send(record, { type: 'shutdown' });
     }
+  }
+
+  /**
+   * Requests the master answers itself are logged once when a burst starts, then summed up every
+   * 10 s while it lasts — a full queue must be visible without one log line per refused request.
+   */
+  private countRefusal(response: MasterResponse): void {
+    const key = `${response.status} ${response.reason}`;
+    if (this.refusals.size === 0 && !this.refusalTimer) {
+      this.logger.warn({ status: response.status, reason: response.reason }, `answering ${key}: ${response.message} (further answers of the master are summed up every 10 s)`);
+      this.refusalTimer = setTimeout(() => this.flushRefusals(), 10_000);
+      this.refusalTimer.unref();
+      return;
+    }
+    this.refusals.set(key, (this.refusals.get(key) ?? 0) + 1);
+  }
+
+  private flushRefusals(rearm = true): void {
+    this.refusalTimer = undefined;
+    if (this.refusals.size === 0) return;
+    const total = [...this.refusals.values()].reduce((a, b) => a + b, 0);
+    const counts = Object.fromEntries(this.refusals);
+    this.logger.warn({ refused: counts, total }, `the master answered ${total} more requests itself in the last 10 s: ${[...this.refusals].map(([k, n]) => `${k} × ${n}`).join(', ')}`);
+    this.refusals.clear();
+    if (!rearm) return;
+    this.refusalTimer = setTimeout(() => this.flushRefusals(), 10_000);
+    this.refusalTimer.unref();
   }
 
   // ------------------------------------------------------------------ limits
@@ -470,9 +517,8 @@ export class Master {
         wasBusy ? { status: 502, reason: 'worker-crash', message: `the worker serving this request exited (${exit.reason})` } : undefined,
       );
     }
-    const level = exit.reason === 'crash' || exit.reason === 'signal' || exit.reason === 'boot-error' ? 'warn' : 'info';
     const { pid: workerPid, message, ...fields } = exit;
-    this.logger[level]({ ...fields, workerPid }, message);
+    this.logger[exitLevel(exit)]({ ...fields, workerPid }, message);
 
     if (code === CRITICAL_EXIT_CODE) {
       this.logger.fatal({ workerPid: record.pid, reason: exit.reason }, `Critial worker error (${record.pid})`);
@@ -684,6 +730,8 @@ export class Master {
   private finish(): void {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
+    if (this.refusalTimer) clearTimeout(this.refusalTimer);
+    this.flushRefusals(false);
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.sampleTimer) clearTimeout(this.sampleTimer);
     this.cronStore?.unlock();

@@ -58,8 +58,15 @@ export function describeExit(facts: ExitFacts): ExitRecord {
   const name = `${workerClassName(record.kind)} (${record.pid})`;
   const how = signal ? `signal ${signal}` : `code ${code}`;
   const message =
-    reason === 'crash' || reason === 'signal'
-      ? `Worker ${name} ${reason === 'crash' ? 'crashed' : 'died'}: ${detail}`
-      : `Worker ${name} exited (${reason}: ${detail}; ${how})`;
+    reason === 'crash'
+      ? `Worker ${name} crashed: ${detail}`
+      : reason === 'signal' && signal
+        ? `Worker ${name} died: ${detail}`
+        : `Worker ${name} exited (${reason}: ${detail}; ${how})`;
   return { ...record, reason, detail, code, signal, value: recorded?.value, limit: recorded?.limit, message };
+}
+
+/** Deaths nobody planned are warnings; planned exits (limits, reloads, stops) are information. */
+export function exitLevel(exit: Pick<ExitRecord, 'reason' | 'signal'>): 'warn' | 'info' {
+  return exit.reason === 'crash' || exit.reason === 'boot-error' || (exit.reason === 'signal' && exit.signal !== null) ? 'warn' : 'info';
 }

@@ -167,7 +167,7 @@ describe('prefork master and HTTP workers', () => {
   it('answers 503 when a request waited longer than http_queue_timeout', async () => {
     const server = await ServerProcess.start(['--workers', '1', '--http-queue-timeout', '0.3', '--log-level', 'debug']);
     const busy = request(server.url('/sleep?ms=1500'));
-    await server.waitForLog((l) => l.msg === 'request dispatched' && l.path === '/sleep');
+    await server.waitForLog((l) => l.msg.startsWith('request dispatched') && l.path === '/sleep');
     const started = Date.now();
     const waited = await request(server.url('/whoami'));
     expect(waited.status).toBe(503);
@@ -216,8 +216,8 @@ describe('stopping', () => {
     const workers = server.alivePids();
     const responses = Array.from({ length: 6 }, () => request(server.url('/sleep?ms=400')));
     // Two run, four wait in the master's queue: stop while all six are inside the server.
-    await server.waitForLogCount((l) => l.msg === 'request dispatched', 2);
-    await server.waitForLogCount((l) => l.msg === 'request queued', 4);
+    await server.waitForLogCount((l) => l.msg.startsWith('request dispatched'), 2);
+    await server.waitForLogCount((l) => l.msg.startsWith('request queued'), 4);
     const code = server.stop('SIGTERM');
     const results = await Promise.all(responses);
     expect(results.map((r) => r.status)).toEqual(Array(6).fill(200));
@@ -231,7 +231,7 @@ describe('stopping', () => {
     const server = await ServerProcess.start(['--workers', '1', '--log-level', 'debug']);
     const workers = server.alivePids();
     const long = request(server.url('/sleep?ms=60000')).catch((error: Error) => error);
-    await server.waitForLog((l) => l.msg === 'request dispatched');
+    await server.waitForLog((l) => l.msg.startsWith('request dispatched'));
     server.signal('SIGTERM');
     await server.waitForLog((l) => l.msg === 'Stopping gracefully');
     const started = Date.now();
