@@ -10,6 +10,8 @@
  *                            exits (a leak); hold=MS answers only after MS ms, the memory still in use
  *   GET  /crash              kills its own worker abruptly (prefork only)
  *   POST /echo               streams the request body back
+ *   POST /bus/publish        {channel, message}: publishes on the bus (202)
+ *   GET  /chat               a live chat page: two tabs chat through the bus
  *
  * Scheduled jobs (run by cron workers):
  *   demo.heartbeat   every 5 s: logs a line, so cron is visible right after `npm start`
@@ -21,6 +23,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JobContext, JobDefinition } from '../cron/jobs.js';
 import { memoryFigures } from '../workers/memory.js';
 import { workerInfo } from '../workers/runtime-info.js';
+import { bus } from '../bus/publish.js';
+import { CHAT_PAGE } from './chat-page.js';
 
 const LIMITS = { cpuMs: 120_000, sleepMs: 600_000, allocMb: 4096 };
 
@@ -92,6 +96,7 @@ Reload the page: in prefork mode each request goes to whichever worker is idle.<
 <li><a href="/alloc?mb=64">/alloc?mb=64</a>: allocate 64 MiB (add <code>&amp;keep=1</code> to leak it: limit_memory_soft / hard)</li>
 <li><a href="/crash">/crash</a>: crash this worker (the master replaces it)</li>
 <li><code>curl -X POST --data-binary @file http://HOST/echo</code>: streams the body back</li>
+<li><a href="/chat">/chat</a>: live chat through the bus (open it in two tabs)</li>
 </ul>
 </body></html>
 `;
@@ -161,6 +166,24 @@ function route(req: IncomingMessage, res: ServerResponse, url: URL, concurrent: 
         throw new Error('demo app /crash: crashing this worker on purpose');
       });
       return;
+    case '/bus/publish': {
+      if (method !== 'POST') throw new MethodNotAllowed('POST');
+      readJson(req, res, (body) => {
+        const { channel, message } = (body ?? {}) as { channel?: unknown; message?: unknown };
+        if (typeof channel !== 'string' || channel === '' || message === undefined) {
+          sendJson(res, 400, { error: 'POST a JSON object {"channel": "…", "message": …}' });
+          return;
+        }
+        bus.publish(channel, message);
+        sendJson(res, 202, { published: true, channel, pid: process.pid });
+      });
+      return;
+    }
+    case '/chat':
+      getOnly();
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(CHAT_PAGE) });
+      res.end(CHAT_PAGE);
+      return;
     case '/echo': {
       if (method !== 'POST' && method !== 'PUT') throw new MethodNotAllowed('POST, PUT');
       const headers: Record<string, string> = { 'content-type': req.headers['content-type'] ?? 'application/octet-stream' };
@@ -172,6 +195,30 @@ function route(req: IncomingMessage, res: ServerResponse, url: URL, concurrent: 
     default:
       sendJson(res, 404, { error: `no route ${url.pathname}; see GET /` });
   }
+}
+
+/** Reads a small JSON body (≤ 64 KiB), or answers 400/413 itself. */
+function readJson(req: IncomingMessage, res: ServerResponse, then: (body: unknown) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= 65536) chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (size > 65536) {
+      sendJson(res, 413, { error: 'the body is limited to 64 KiB' });
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      sendJson(res, 400, { error: 'the body must be JSON' });
+      return;
+    }
+    then(body);
+  });
 }
 
 class MethodNotAllowed extends Error {

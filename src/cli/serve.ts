@@ -84,6 +84,7 @@ async function run(config: LoadedConfig, root: Logger, diagnostics: Diagnostic[]
         logger: server,
         appLogger: root.child({ name: LOGGER_NAMES.app }),
         cronLogger: root.child({ name: LOGGER_NAMES.cron }),
+        busLogger: root.child({ name: LOGGER_NAMES.bus }),
         reason: decision.warning ? 'prefork is not available on this platform' : 'workers = 0',
       });
     }

@@ -41,6 +41,9 @@ export interface Settings {
   gevent_port: number;
   proxy_mode: boolean;
   db_maxconn: number;
+  longpolling_timeout: number;
+  bus_retention: number;
+  proxy_longpolling: boolean;
   data_dir: string;
   pidfile: string;
   logfile: string;
@@ -339,6 +342,48 @@ export const SETTINGS: readonly SettingSpec[] = [
     parse: parseBoolean,
     format: formatBoolean,
     help: 'Behind a reverse proxy: the address the app sees (req.socket.remoteAddress) is taken from the last X-Forwarded-For entry.',
+  },
+  {
+    key: 'longpolling_timeout',
+    flag: '--longpolling-timeout',
+    valueName: '<seconds>',
+    group: 'http',
+    odoo: false,
+    default: 50,
+    unit: 'seconds',
+    parse: (value: string): number => {
+      const seconds = parseSeconds(value);
+      if (seconds <= 0 || seconds > 3600) throw new ValueError(`longpolling_timeout must be above 0 and at most 3600 s, got ${seconds}`, 'write e.g. 50 (Odoo waits 50 s)');
+      return seconds;
+    },
+    help: 'How long a /longpolling/poll request waits for a message before it answers [] (Odoo: 50 s).',
+  },
+  {
+    key: 'bus_retention',
+    flag: '--bus-retention',
+    valueName: '<seconds>',
+    group: 'http',
+    odoo: false,
+    default: 120,
+    unit: 'seconds',
+    parse: (value: string): number => {
+      const seconds = parseSeconds(value);
+      if (seconds <= 0) throw new ValueError(`bus_retention must be above 0, got ${seconds}`, 'write e.g. 120');
+      return seconds;
+    },
+    help: 'How long bus messages are kept (at most 10000), so a client that reconnects with its last id gets what it missed — also across a restart of the long-polling worker.',
+  },
+  {
+    key: 'proxy_longpolling',
+    flag: '--proxy-longpolling',
+    negatedFlag: '--no-proxy-longpolling',
+    valueName: '<bool>',
+    group: 'http',
+    odoo: false,
+    default: true,
+    parse: parseBoolean,
+    format: formatBoolean,
+    help: 'In prefork mode the master forwards /websocket and /longpolling/ requests on http_port to the long-polling worker, so they never hold an HTTP worker. False: it answers 404 naming gevent_port (route them in nginx, as Odoo requires).',
   },
   {
     key: 'db_maxconn',

@@ -9,6 +9,7 @@
  * number runs first among jobs due at the same time (Odoo's convention; default 5). `active: false`
  * keeps a job declared but never run.
  */
+import type { Bus } from '../bus/publish.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface JobContext {
@@ -20,6 +21,8 @@ export interface JobContext {
   failures: number;
   /** A logger named after the job. */
   logger: Logger;
+  /** Publishes on the bus (live chat, notifications). */
+  bus: Bus;
 }
 
 export interface JobDefinition {

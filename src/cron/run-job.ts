@@ -4,6 +4,7 @@
  * by the threaded server's cron threads alike.
  */
 import type { Logger } from '../observability/logger.js';
+import { bus } from '../bus/publish.js';
 import type { JobDefinition } from './jobs.js';
 
 export interface JobRunResult {
@@ -17,7 +18,7 @@ export async function runJob(job: JobDefinition, run: { dueAt: number; failures:
   jobLogger.info({ dueAt: run.dueAt }, `Job '${job.name}' starting`);
   const started = performance.now();
   try {
-    await job.handler({ name: job.name, dueAt: run.dueAt, failures: run.failures, logger: jobLogger });
+    await job.handler({ name: job.name, dueAt: run.dueAt, failures: run.failures, logger: jobLogger, bus });
     const durationMs = performance.now() - started;
     jobLogger.info({ outcome: 'success', durationMs: Math.round(durationMs) }, `Job '${job.name}' done in ${(durationMs / 1000).toFixed(3)}s`);
     return { outcome: 'success', durationMs };

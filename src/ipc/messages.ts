@@ -4,6 +4,7 @@
  * Workers never import the master; both sides import this module.
  */
 import type { Settings } from '../config/settings.js';
+import type { BusMessage } from '../bus/bus-log.js';
 import type { JobSpec } from '../cron/jobs.js';
 import type { LimitReason, WorkerLimits } from '../limits/policy.js';
 
@@ -23,7 +24,7 @@ export const BOOTSTRAP_ENV = 'ODOO_PREFORK_WORKER';
 
 export type WorkerToMaster =
   /** The worker loaded the app and waits for work; a cron worker lists the app's jobs. */
-  | { type: 'ready'; rss: number; cpuMicros: number; jobs?: JobSpec[] }
+  | { type: 'ready'; rss: number; cpuMicros: number; jobs?: JobSpec[]; port?: number }
   /** A cron worker finished a job run (`retire`: that was its last one, it exits now). */
   | {
       type: 'job-done';
@@ -41,7 +42,9 @@ export type WorkerToMaster =
   /** The worker is about to exit on its own, and why. Sent before the exit so the reason is never lost. */
   | { type: 'exiting'; reason: WorkerExitReason; detail: string }
   /** The worker wants to leave (it got SIGTERM): the master stops dispatching to it, then says 'shutdown'. */
-  | { type: 'retire-me'; reason: WorkerExitReason; detail: string };
+  | { type: 'retire-me'; reason: WorkerExitReason; detail: string }
+  /** App code published on the bus; the master numbers the message and relays it. */
+  | { type: 'bus-publish'; channel: string; message: unknown };
 
 export type MasterToWorker =
   /**
@@ -50,7 +53,9 @@ export type MasterToWorker =
    */
   | { type: 'shutdown'; limit?: { reason: LimitReason; value: number; limit: number } }
   /** Cron workers: run this job now (the master leased it to this worker alone). */
-  | { type: 'run-job'; runId: string; name: string; dueAt: number; failures: number };
+  | { type: 'run-job'; runId: string; name: string; dueAt: number; failures: number }
+  /** The long-polling worker: new bus messages (live), or the retention window after a restart. */
+  | { type: 'bus-messages'; messages: BusMessage[] };
 
 /** Why a worker leaves; the same names appear in logs, status, metrics and docs. */
 export type WorkerExitReason =

@@ -102,6 +102,17 @@ export interface FrontOptions {
   queue: QueuePolicy;
   proxyMode: boolean;
   hooks: FrontHooks;
+  /**
+   * Where /websocket and /longpolling/ requests go: the long-polling worker's address (the master
+   * tunnels them there), 'refuse' (404 naming gevent_port), or undefined (no special routing).
+   */
+  longpolling: { host: string; port: number } | 'refuse' | undefined;
+  geventPort?: number;
+}
+
+/** Requests that belong to the long-polling worker, never to an HTTP worker. */
+export function isLongpollingPath(path: string): boolean {
+  return path === '/websocket' || path.startsWith('/websocket/') || path.startsWith('/longpolling/');
 }
 
 let nextRequestId = 0;
@@ -180,11 +191,24 @@ export class ClientConnection {
     }
     const head = result.head;
     this.head = head;
+    const longpolling = this.front.longpolling;
+    if (longpolling && isLongpollingPath(head.path)) {
+      if (longpolling === 'refuse') {
+        this.reject({
+          status: 404,
+          reason: 'wrong-port',
+          message: `${head.path} is served by the long-polling worker on gevent_port ${this.front.geventPort}, not on http_port (proxy_longpolling = False)`,
+        });
+      } else {
+        this.tunnel(longpolling);
+      }
+      return;
+    }
     if (head.upgrade) {
       this.reject({
         status: 501,
         reason: 'upgrade-unsupported',
-        message: 'protocol upgrades (websocket) are not served by HTTP workers; use the long-polling port (gevent_port)',
+        message: 'HTTP workers serve one request at a time and take no protocol upgrades; websockets are served at /websocket by the long-polling worker (gevent_port)',
       });
       return;
     }
@@ -192,6 +216,48 @@ export class ClientConnection {
     this.socket.setTimeout(0);
     this.state = 'queued';
     this.front.submit(this);
+  }
+
+  /**
+   * Hands the rest of this connection to the long-polling worker: a websocket stays there, a long
+   * poll ends with the connection (the worker answers polls with Connection: close). No HTTP
+   * worker is ever involved.
+   */
+  private tunnel(target: { host: string; port: number }): void {
+    this.state = 'closed';
+    this.socket.pause();
+    this.socket.setTimeout(0);
+    if (this.headTimer) clearTimeout(this.headTimer);
+    this.socket.removeAllListeners('data');
+    const pending = this.pending as Buffer;
+    this.pending = undefined;
+    let connected = false;
+    const upstream = net.connect(target.port, target.host);
+    upstream.setNoDelay(true);
+    upstream.once('connect', () => {
+      connected = true;
+      upstream.write(pending);
+      this.socket.pipe(upstream);
+      upstream.pipe(this.socket);
+      this.socket.resume();
+    });
+    upstream.once('error', () => {
+      if (connected) {
+        this.socket.destroy();
+        return;
+      }
+      this.state = 'head'; // reject() answers only connections that are not closed
+      this.reject({
+        status: 503,
+        reason: 'longpolling-unavailable',
+        message: `the long-polling worker (gevent_port ${target.port}) is not accepting connections (restarting?)`,
+        retryAfterSeconds: 1,
+      });
+    });
+    this.socket.once('close', () => upstream.destroy());
+    upstream.once('close', () => {
+      if (connected) this.socket.end();
+    });
   }
 
   /**
@@ -352,6 +418,8 @@ export class ClientConnection {
 export class HttpFront {
   readonly hooks: FrontHooks;
   readonly proxyMode: boolean;
+  longpolling: FrontOptions['longpolling'];
+  geventPort: number;
   /** Stopping: no new connections, no keep-alive after the current responses. */
   stopping = false;
   /** Stopped: the workers are going away; requests that still arrive are refused. */
@@ -365,6 +433,8 @@ export class HttpFront {
   constructor(options: FrontOptions) {
     this.hooks = options.hooks;
     this.proxyMode = options.proxyMode;
+    this.longpolling = options.longpolling;
+    this.geventPort = options.longpolling && options.longpolling !== 'refuse' ? options.longpolling.port : options.geventPort ?? 0;
     this.dispatcher = new Dispatcher(options.queue);
     this.server = net.createServer({ noDelay: true }, (socket) => {
       const connection = new ClientConnection(socket, this);
@@ -387,6 +457,12 @@ export class HttpFront {
 
   get queued(): number {
     return this.dispatcher.queued;
+  }
+
+  /** The long-polling worker's actual port (gevent_port = 0 picks one when the first one starts). */
+  setLongpollingPort(port: number): void {
+    this.geventPort = port;
+    if (this.longpolling && this.longpolling !== 'refuse') this.longpolling = { ...this.longpolling, port };
   }
 
   get inFlight(): number {

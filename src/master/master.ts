@@ -14,6 +14,7 @@ import { effectiveQueueSize, resolveDataDir, type Settings } from '../config/set
 import { CronScheduler } from '../cron/scheduler.js';
 import type { JobStatus, Lease } from '../cron/schedule.js';
 import { CronStateStore } from '../cron/state-store.js';
+import { BusLog, busIdGenerator, type BusMessage } from '../bus/bus-log.js';
 import { formatBytes } from '../config/values.js';
 import type { ResponseEnd } from '../ipc/frames.js';
 import {
@@ -75,6 +76,11 @@ export interface ExitIntent {
 
 export type MasterState = 'starting' | 'running' | 'stopping' | 'stopped';
 
+/** Where the master reaches the long-polling worker: its own interface, or loopback for "all". */
+function loopbackFor(httpInterface: string): string {
+  return httpInterface === '' || httpInterface === '0.0.0.0' ? '127.0.0.1' : httpInterface === '::' ? '::1' : httpInterface;
+}
+
 export interface MasterOptions {
   settings: Settings;
   logger: Logger;
@@ -96,6 +102,11 @@ export class Master {
   private readonly logger: Logger;
   private front: HttpFront | undefined;
   private cron: CronScheduler<WorkerRecord> | undefined;
+  /** The bus's retention window: the source of truth, replayed to each new long-polling worker. */
+  private readonly busLog: BusLog;
+  private readonly nextBusId = busIdGenerator();
+  /** gevent_port as bound by the first long-polling worker (differs when gevent_port = 0). */
+  private longpollingPort: number | undefined;
   private cronStore: CronStateStore | undefined;
   private desired: Record<WorkerKind, number>;
   private readonly backoff: Record<WorkerKind, CrashBackoff> = {
@@ -123,7 +134,13 @@ export class Master {
     this.logger = options.logger;
     this.debug = this.logger.isLevelEnabled('debug');
     this.accessLogger = options.accessLogger ?? options.logger;
-    this.desired = { http: this.settings.http_enable ? this.settings.workers : 0, cron: this.settings.max_cron_threads, longpolling: 0 };
+    this.desired = {
+      http: this.settings.http_enable ? this.settings.workers : 0,
+      cron: this.settings.max_cron_threads,
+      // Odoo's gevent process: only with HTTP (--no-http makes a cron-only node).
+      longpolling: this.settings.http_enable ? 1 : 0,
+    };
+    this.busLog = new BusLog(this.settings.bus_retention * 1000);
     this.stopped = new Promise((resolve) => {
       this.resolveStopped = resolve;
     });
@@ -160,6 +177,8 @@ export class Master {
       this.front = new HttpFront({
         queue: { maxQueued: queueSize, maxWaitMs: s.http_queue_timeout * 1000 },
         proxyMode: s.proxy_mode,
+        longpolling: s.proxy_longpolling ? { host: loopbackFor(s.http_interface), port: s.gevent_port } : 'refuse',
+        geventPort: s.gevent_port,
         hooks: {
           requestStarted: (port, head) => this.guard(() => this.onRequestStarted(port, head)),
           requestQueued: (head, queued) => {
@@ -177,7 +196,8 @@ export class Master {
       );
       this.logger.info(
         `prefork mode: ${s.workers} HTTP worker${s.workers === 1 ? '' : 's'} (one request at a time each), ` +
-          `request queue of ${queueSize === 0 ? 'unbounded size' : queueSize} (wait at most ${s.http_queue_timeout || '∞'} s), app: ${this.options.appSource}`,
+          `request queue of ${queueSize === 0 ? 'unbounded size' : queueSize} (wait at most ${s.http_queue_timeout || '∞'} s), ` +
+          `long-polling worker on gevent_port ${s.gevent_port}${s.proxy_longpolling ? ' (/websocket and /longpolling/ on this port are handed to it)' : ''}, app: ${this.options.appSource}`,
       );
     } else {
       this.logger.info({ mode: 'prefork' }, 'HTTP disabled (--no-http / http_enable = False): no HTTP listener and no HTTP workers');
@@ -224,6 +244,11 @@ export class Master {
         }
         this.checkFootprint(record);
         if (record.kind === 'cron') this.cron?.setJobs(message.jobs ?? []);
+        if (record.kind === 'longpolling' && message.port) {
+          // Later long-polling workers take the same port, so clients resume where they were.
+          this.longpollingPort = message.port;
+          this.front?.setLongpollingPort(message.port);
+        }
         this.onWorkerReady(record);
         break;
       case 'job-done':
@@ -238,6 +263,21 @@ export class Master {
       case 'retire-me':
         if (record.state !== 'draining' && record.state !== 'exited') this.retire(record, message.reason, message.detail);
         break;
+      case 'bus-publish':
+        this.publish(message.channel, message.message);
+        break;
+    }
+  }
+
+  // ------------------------------------------------------------------ bus
+
+  /** Numbers a message, keeps it for the retention window and relays it to the long-polling worker. */
+  private publish(channel: string, message: unknown): void {
+    if (typeof channel !== 'string' || channel === '') return;
+    const entry: BusMessage = { id: this.nextBusId(), channel, message, time: Date.now() };
+    this.busLog.append(entry);
+    for (const record of this.workers.values()) {
+      if (record.kind === 'longpolling' && record.readyAt !== undefined && !record.killed) this.send(record, { type: 'bus-messages', messages: [entry] });
     }
   }
 
@@ -256,9 +296,13 @@ export class Master {
     this.makeAvailable(record);
   }
 
-  /** The worker can take work: an HTTP request from the queue, or a due cron job. */
+  /** The worker can take work: an HTTP request from the queue, a due cron job, or bus messages. */
   private makeAvailable(record: WorkerRecord): void {
-    if (record.kind === 'cron') this.cron?.runnerIdle(record);
+    if (record.kind === 'longpolling') {
+      // A new long-polling worker starts with the retention window: clients resume without loss.
+      this.busLog.trim(Date.now());
+      this.send(record, { type: 'bus-messages', messages: this.busLog.all() });
+    } else if (record.kind === 'cron') this.cron?.runnerIdle(record);
     else if (record.port && this.front) this.front.workerAvailable(record.port);
   }
 
@@ -524,7 +568,7 @@ export class Master {
       this.logger.fatal({ workerPid: record.pid, reason: exit.reason }, `Critial worker error (${record.pid})`);
       const why =
         exit.reason === 'boot-error'
-          ? `the app could not be loaded (${exit.detail}); fix the app and start again — respawning it would fail the same way`
+          ? `a ${workerClassName(record.kind)} worker could not start: ${exit.detail}; fix that and start again — respawning it would fail the same way`
           : 'a worker exited with code 3, which means a critical error in Odoo\'s convention';
       this.logger.fatal(`stopping the server: ${why}`);
       this.exitCode = CRITICAL_EXIT_CODE;
@@ -556,10 +600,17 @@ export class Master {
   /** Brings the pool to the desired counts (spawning with crash backoff, retiring the oldest). */
   private maintain(): void {
     if (this.state !== 'running') return;
-    // Workers marked for reload are already on their way out: they do not count.
+    // Workers marked for reload are already on their way out: they do not count. A leaving
+    // long-polling worker still holds gevent_port: its replacement starts once it has exited.
     const plan = reconcile(
       this.desired,
-      [...this.workers.values()].map((w) => (w.exit?.reason === 'reload' ? { ...w, state: 'draining' as const } : w)),
+      [...this.workers.values()].map((w) =>
+        w.kind === 'longpolling' && w.state === 'draining'
+          ? { ...w, state: 'busy' as const }
+          : w.exit?.reason === 'reload'
+            ? { ...w, state: 'draining' as const }
+            : w,
+      ),
     );
     for (const [kind, count] of Object.entries(plan.spawn) as [WorkerKind, number][]) {
       const delay = this.backoff[kind].delayMs();
@@ -589,7 +640,8 @@ export class Master {
   private spawn(kind: WorkerKind): WorkerRecord {
     const id = ++this.nextWorkerId;
     const limits = limitsFor(kind, this.settings);
-    const bootstrap: WorkerBootstrap = { kind, id, settings: this.settings, limits };
+    const settings = kind === 'longpolling' && this.longpollingPort ? { ...this.settings, gevent_port: this.longpollingPort } : this.settings;
+    const bootstrap: WorkerBootstrap = { kind, id, settings, limits };
     const child = cluster.fork({ [BOOTSTRAP_ENV]: JSON.stringify(bootstrap) });
     const record: WorkerRecord = {
       id,
@@ -652,7 +704,11 @@ export class Master {
     if (this.state !== 'running') return;
     const current = [...this.workers.values()].filter((w) => w.state !== 'draining' && w.exit === undefined);
     this.logger.info({ workers: current.length }, `SIGHUP: reloading ${current.length} workers one by one`);
-    for (const record of current) record.exit = { reason: 'reload', detail: 'replaced by a fresh worker (SIGHUP)' };
+    for (const record of current) {
+      // The long-polling worker holds gevent_port: it leaves first, its replacement follows.
+      if (record.kind === 'longpolling') this.retire(record, 'reload', 'restarted (SIGHUP)');
+      else record.exit = { reason: 'reload', detail: 'replaced by a fresh worker (SIGHUP)' };
+    }
     this.maintain();
   }
 

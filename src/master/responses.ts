@@ -15,6 +15,8 @@ export type MasterResponseReason =
   | 'http-version'
   | 'method-unsupported'
   | 'upgrade-unsupported'
+  | 'wrong-port'
+  | 'longpolling-unavailable'
   | 'queue-full'
   | 'queue-timeout'
   | 'shutting-down'

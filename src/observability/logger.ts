@@ -117,6 +117,8 @@ export const LOGGER_NAMES = {
   config: 'odoo_prefork.config',
   http: 'odoo_prefork.http',
   app: 'odoo_prefork.app',
+  /** The bus and the long-polling worker (Odoo's odoo.addons.bus). */
+  bus: 'odoo.addons.bus',
   /** werkzeug's access line, one per request (debug level here). */
   access: 'werkzeug',
   /** Odoo's scheduler logger, for job runs. */

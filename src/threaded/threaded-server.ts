@@ -13,6 +13,9 @@ import { CronStateStore } from '../cron/state-store.js';
 import type { Logger } from '../observability/logger.js';
 import { loadApp, requireListener, type LoadedApp } from '../workers/app-loader.js';
 import { setWorkerInfo } from '../workers/runtime-info.js';
+import { BusHub } from '../bus/hub.js';
+import { busIdGenerator } from '../bus/bus-log.js';
+import { setBusTransport } from '../bus/publish.js';
 import { clampDelay } from '../util/timers.js';
 
 export interface ThreadedOptions {
@@ -20,6 +23,7 @@ export interface ThreadedOptions {
   logger: Logger;
   appLogger: Logger;
   cronLogger: Logger;
+  busLogger: Logger;
   /** Why threaded mode runs, for the start-up line. */
   reason: string;
 }
@@ -62,7 +66,12 @@ export async function runThreaded(options: ThreadedOptions): Promise<number> {
   const info = setWorkerInfo({ kind: 'threaded', pid: process.pid, id: 0, requests: 0, startedAt: Date.now() });
   const app = await loadApp(settings.app, process.cwd());
   const listener = settings.http_enable ? requireListener(app) : undefined;
+  // Threaded mode serves the bus on http_port itself, as Odoo does.
+  const hub = new BusHub({ retentionMs: settings.bus_retention * 1000, pollTimeoutMs: settings.longpolling_timeout * 1000, logger: options.busLogger });
+  const nextId = busIdGenerator();
+  setBusTransport((channel, message) => hub.deliver({ id: nextId(), channel, message, time: Date.now() }));
   const server: Server = http.createServer((req, res) => {
+    if (hub.handleRequest(req, res)) return;
     info.requests += 1;
     try {
       const result = listener!(req, res);
@@ -71,6 +80,11 @@ export async function runThreaded(options: ThreadedOptions): Promise<number> {
       }
     } catch (error) {
       fail(res, error);
+    }
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (!hub.handleUpgrade(req, socket, head)) {
+      socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     }
   });
   function fail(res: http.ServerResponse, error: unknown): void {
@@ -121,6 +135,7 @@ export async function runThreaded(options: ThreadedOptions): Promise<number> {
       }
       logger.info('Stopping gracefully');
       cron?.stop();
+      hub.closeAll();
       if (server.listening) {
         server.close(() => {
           serverClosed = true;

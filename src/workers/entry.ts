@@ -10,6 +10,8 @@ import { specOf } from '../cron/jobs.js';
 import { loadApp, requireListener, type LoadedApp } from './app-loader.js';
 import { CronWorker } from './cron-worker.js';
 import { HttpWorker } from './http-worker.js';
+import { LongpollingWorker } from './longpolling-worker.js';
+import { setBusTransport } from '../bus/publish.js';
 import { setWorkerInfo } from './runtime-info.js';
 import { workerClassName } from './names.js';
 import type { Verdict } from '../limits/policy.js';
@@ -61,17 +63,6 @@ process.on('exit', (code) => {
   }
 });
 
-let app: LoadedApp;
-try {
-  app = await loadApp(settings.app, process.cwd());
-  if (kind === 'http') requireListener(app);
-} catch (error) {
-  const err = error as Error;
-  logger.error({ err, reason: 'boot-error' }, `Worker ${workerClassName(kind)} (${process.pid}) could not load the app: ${err.message}`);
-  send({ type: 'boot-error', message: err.message, ...(err.stack ? { stack: err.stack } : {}) }, () => process.exit(CRITICAL_EXIT_CODE));
-  await new Promise(() => undefined);
-}
-
 /** What the worker of this kind does; `flush` runs before exiting (an HTTP worker ends its data channel). */
 interface KindRuntime {
   busy(): boolean;
@@ -83,30 +74,68 @@ function onIdle(retire: Verdict | undefined): void {
   else if (stopping) exitWhenFlushed();
 }
 
-let runtime: KindRuntime;
-if (kind === 'cron') {
-  const cron = new CronWorker({
-    jobs: app!.jobs,
-    logger: root.child({ name: LOGGER_NAMES.cron, kind, worker: bootstrap.id }),
-    info,
-    limits: bootstrap.limits,
-    send,
-    onIdle,
-  });
-  process.on('message', (message: MasterToWorker) => {
-    if (message?.type === 'run-job' && !cron.busy && !stopping) void cron.run(message);
-  });
-  runtime = { busy: () => cron.busy, flush: (callback) => callback() };
-} else {
-  const http = new HttpWorker({
-    listener: requireListener(app!),
-    logger: root.child({ name: LOGGER_NAMES.app, kind, worker: bootstrap.id }),
-    info,
-    limits: bootstrap.limits,
-    onIdle,
-  });
-  runtime = { busy: () => http.busy, flush: (callback) => http.flush(callback) };
+function bootFailed(error: unknown): Promise<never> {
+  const err = error as Error;
+  logger.error({ err, reason: 'boot-error' }, `Worker ${workerClassName(kind)} (${process.pid}) could not start: ${err.message}`);
+  send({ type: 'boot-error', message: err.message, ...(err.stack ? { stack: err.stack } : {}) }, () => process.exit(CRITICAL_EXIT_CODE));
+  return new Promise(() => undefined);
 }
+
+async function startLongpolling(): Promise<KindRuntime> {
+  const worker = new LongpollingWorker(settings, root.child({ name: LOGGER_NAMES.bus, kind, worker: bootstrap!.id }));
+  let port: number;
+  try {
+    port = await worker.listen();
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    const why = err.code === 'EADDRINUSE' ? 'the port is already in use; stop what holds it or choose another gevent_port' : err.message;
+    return bootFailed(new Error(`cannot listen on gevent_port ${settings.gevent_port}: ${why}`));
+  }
+  process.on('message', (message: MasterToWorker) => {
+    if (message?.type === 'bus-messages') for (const m of message.messages) worker.hub.deliver(m);
+  });
+  logger.info({ port }, `Evented Service (longpolling) running on ${settings.http_interface || '0.0.0.0'}:${port}`);
+  readyExtras = { port };
+  return { busy: () => false, flush: (callback) => worker.close(callback) };
+}
+
+async function startWithApp(): Promise<KindRuntime> {
+  let app: LoadedApp;
+  try {
+    app = await loadApp(settings.app, process.cwd());
+    if (kind === 'http') requireListener(app);
+  } catch (error) {
+    return bootFailed(new Error(`could not load the app: ${(error as Error).message}`));
+  }
+  // App code publishes through the master, which numbers messages and relays them.
+  setBusTransport((channel, message) => send({ type: 'bus-publish', channel, message }));
+  readyExtras = kind === 'cron' ? { jobs: [...app.jobs.values()].map(specOf) } : {};
+  if (kind === 'cron') {
+    const cron = new CronWorker({
+      jobs: app.jobs,
+      logger: root.child({ name: LOGGER_NAMES.cron, kind, worker: bootstrap!.id }),
+      info,
+      limits: bootstrap!.limits,
+      send,
+      onIdle,
+    });
+    process.on('message', (message: MasterToWorker) => {
+      if (message?.type === 'run-job' && !cron.busy && !stopping) void cron.run(message);
+    });
+    return { busy: () => cron.busy, flush: (callback) => callback() };
+  }
+  const http = new HttpWorker({
+    listener: requireListener(app),
+    logger: root.child({ name: LOGGER_NAMES.app, kind, worker: bootstrap!.id }),
+    info,
+    limits: bootstrap!.limits,
+    onIdle,
+  });
+  return { busy: () => http.busy, flush: (callback) => http.flush(callback) };
+}
+
+let readyExtras: Partial<Extract<WorkerToMaster, { type: 'ready' }>> = {};
+const runtime: KindRuntime = kind === 'longpolling' ? await startLongpolling() : await startWithApp();
 
 function exitWhenFlushed(): void {
   runtime.flush(() => process.exit(0));
@@ -141,10 +170,5 @@ process.on('message', (message: MasterToWorker) => {
 });
 
 const cpu = process.cpuUsage();
-send({
-  type: 'ready',
-  rss: process.memoryUsage.rss(),
-  cpuMicros: cpu.user + cpu.system,
-  ...(kind === 'cron' ? { jobs: [...app!.jobs.values()].map(specOf) } : {}),
-});
+send({ type: 'ready', rss: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system, ...readyExtras });
 logger.info(`Worker ${workerClassName(kind)} (${process.pid}) alive`);

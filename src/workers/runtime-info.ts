@@ -35,3 +35,5 @@ export function workerInfo(): WorkerInfo {
   holder[KEY] ??= { kind: 'threaded', pid: process.pid, id: 0, requests: 0, startedAt: Date.now() };
   return holder[KEY];
 }
+
+export { bus, type Bus } from '../bus/publish.js';

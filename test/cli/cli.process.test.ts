@@ -129,7 +129,7 @@ describe('odoo-prefork serve', () => {
     const critical = server.logs.filter((l) => /^Critial worker error \(\d+\)$/.test(l.msg));
     expect(critical).toHaveLength(1);
     expect(server.logs.some((l) => /could not load the app: the database is not configured/.test(l.msg))).toBe(true);
-    expect(server.logs.some((l) => /stopping the server: the app could not be loaded/.test(l.msg))).toBe(true);
+    expect(server.logs.some((l) => /stopping the server: a Worker\w+ worker could not start: could not load the app: the database is not configured/.test(l.msg))).toBe(true);
     // At most the initial workers were started; none was respawned.
     expect(server.logs.filter((l) => l.reason === 'boot-error' && /could not load/.test(l.msg)).length).toBeLessThanOrEqual(3);
   });

@@ -68,6 +68,8 @@ export class ServerProcess {
     if (!full.includes('--log-format')) full.push('--log-format', 'json');
     if (!full.includes('-p') && !full.includes('--http-port')) full.push('-p', '0');
     if (!full.includes('--http-interface')) full.push('--http-interface', '127.0.0.1');
+    // Tests run in parallel: the long-polling worker takes a free port too, unless one is given.
+    if (!full.includes('--gevent-port')) full.push('--gevent-port', '0');
     // Each server gets its own data_dir unless the test gives one (cron state and lock live there).
     if (!full.includes('--data-dir') && !full.includes('-D')) full.push('--data-dir', mkdtempSync(path.join(os.tmpdir(), 'odoo-prefork-data-')));
     const child = execa('node', [CLI, ...full], {

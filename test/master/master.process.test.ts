@@ -190,10 +190,10 @@ describe('prefork master and HTTP workers', () => {
     const bad = await raw('POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n');
     expect(bad).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(bad).toMatch(/X-Odoo-Prefork-Reason: bad-request/);
-    const upgrade = await request(server.url('/websocket'), { headers: { connection: 'Upgrade', upgrade: 'websocket' } });
+    const upgrade = await request(server.url('/socket.io/'), { headers: { connection: 'Upgrade', upgrade: 'websocket' } });
     expect(upgrade.status).toBe(501);
     expect(upgrade.headers['x-odoo-prefork-reason']).toBe('upgrade-unsupported');
-    expect(upgrade.body).toMatch(/gevent_port/);
+    expect(upgrade.body).toMatch(/\/websocket/);
     await server.stop();
   });
 
@@ -245,8 +245,9 @@ describe('stopping', () => {
 
   it('a master killed with SIGKILL leaves no worker behind (all gone within 2 s)', async () => {
     const server = await ServerProcess.start(['--workers', '3', '--max-cron-threads', '2'], { cronWorkers: 2 });
+    await server.waitForLog((l) => /^Worker WorkerLongPolling \(\d+\) alive$/.test(l.msg));
     const workers = server.allWorkerPids();
-    expect(workers).toHaveLength(5);
+    expect(workers).toHaveLength(6);
     server.signal('SIGKILL');
     await server.exited();
     await eventually(() => workers.every((pid) => !isAlive(pid)), 2_000, 'every worker exits after its master died');
