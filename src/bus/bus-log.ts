@@ -15,14 +15,23 @@ export interface BusMessage {
 }
 
 export const MAX_RETAINED_MESSAGES = 10_000;
+/** The window is also bounded by the size of its messages (JSON), so it never outgrows the workers. */
+export const MAX_RETAINED_BYTES = 64 * 1024 * 1024;
 
 export class BusLog {
   private messages: BusMessage[] = [];
+  private sizes: number[] = [];
+  private bytes = 0;
 
   constructor(
     private readonly retentionMs: number,
     private readonly maxMessages = MAX_RETAINED_MESSAGES,
+    private readonly maxBytes = MAX_RETAINED_BYTES,
   ) {}
+
+  get retainedBytes(): number {
+    return this.bytes;
+  }
 
   get size(): number {
     return this.messages.length;
@@ -35,7 +44,10 @@ export class BusLog {
   /** Adds a message; ids must grow (older or repeated ids are ignored: replays are idempotent). */
   append(message: BusMessage): boolean {
     if (message.id <= this.lastId) return false;
+    const size = JSON.stringify(message.message)?.length ?? 0;
     this.messages.push(message);
+    this.sizes.push(size);
+    this.bytes += size;
     this.trim(message.time);
     return true;
   }
@@ -65,9 +77,18 @@ export class BusLog {
   trim(now: number): void {
     const cutoff = now - this.retentionMs;
     let drop = 0;
-    while (drop < this.messages.length && (this.messages[drop] as BusMessage).time < cutoff) drop++;
-    drop = Math.max(drop, this.messages.length - this.maxMessages);
-    if (drop > 0) this.messages = this.messages.slice(drop);
+    let bytes = this.bytes;
+    while (
+      drop < this.messages.length &&
+      ((this.messages[drop] as BusMessage).time < cutoff || this.messages.length - drop > this.maxMessages || bytes > this.maxBytes)
+    ) {
+      bytes -= this.sizes[drop] as number;
+      drop++;
+    }
+    if (drop === 0) return;
+    this.messages = this.messages.slice(drop);
+    this.sizes = this.sizes.slice(drop);
+    this.bytes = bytes;
   }
 }
 

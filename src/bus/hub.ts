@@ -21,8 +21,11 @@ import { BusLog, type BusMessage } from './bus-log.js';
 
 interface Subscriber {
   channels: ReadonlySet<string>;
-  /** Receives new messages on its channels; returns false when it is done (a long poll answers once). */
-  deliver(messages: BusMessage[]): void;
+  /**
+   * Receives new messages on its channels, with their JSON (`[ … ]`) when the hub serialised them
+   * once for every subscriber (a live message: one stringify, then a thousand writes).
+   */
+  deliver(messages: BusMessage[], json?: string): void;
 }
 
 export interface BusHubOptions {
@@ -71,14 +74,16 @@ export class BusHub {
     if (!this.log.append(message)) return; // already seen (replay after a restart)
     const subscribers = this.byChannel.get(message.channel);
     if (!subscribers) return;
-    for (const subscriber of [...subscribers]) subscriber.deliver([message]);
+    const batch = [message];
+    const json = JSON.stringify(batch);
+    for (const subscriber of [...subscribers]) subscriber.deliver(batch, json);
   }
 
   /** Handles the bus's HTTP routes; returns false for any other path. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/longpolling/health' || path === '/websocket/health') {
-      sendJson(res, 200, { status: 'pass', pid: process.pid, ...this.stats() });
+      sendJson(res, 200, { status: 'pass', pid: process.pid, rss: process.memoryUsage.rss(), ...this.stats() });
       return true;
     }
     if (path === '/longpolling/poll') {
@@ -145,8 +150,11 @@ export class BusHub {
         sendJson(res, 400, { error: error instanceof SyntaxError ? 'the body must be JSON' : (error as Error).message });
         return;
       }
-      const answer = (messages: BusMessage[]) =>
-        sendJson(res, 200, subscription.jsonRpc ? { jsonrpc: '2.0', id: null, result: messages } : messages);
+      // Through the master's tunnel on http_port, the connection ends with the poll (so the client's
+      // next request returns to the master); direct clients keep theirs alive.
+      const close = req.headers['x-odoo-prefork-tunnel'] !== undefined;
+      const answer = (messages: BusMessage[], json = JSON.stringify(messages)) =>
+        sendText(res, 200, subscription.jsonRpc ? `{"jsonrpc":"2.0","id":null,"result":${json}}` : json, close);
       const backlog = this.log.since(subscription.last, subscription.channels);
       if (backlog.length > 0 || this.closing) {
         answer(backlog);
@@ -156,16 +164,16 @@ export class BusHub {
       let done = false;
       const subscriber: Subscriber = {
         channels: subscription.channels,
-        deliver: (messages) => finish(messages),
+        deliver: (messages, json) => finish(messages, json),
       };
       const timer = setTimeout(() => finish([]), this.options.pollTimeoutMs);
-      const finish = (messages: BusMessage[]) => {
+      const finish = (messages: BusMessage[], json?: string) => {
         if (done) return;
         done = true;
         this.pollers -= 1;
         clearTimeout(timer);
         this.unsubscribe(subscriber);
-        if (!res.destroyed) answer(messages);
+        if (!res.destroyed) answer(messages, json);
       };
       res.on('close', () => finish([]));
       this.subscribe(subscriber);
@@ -175,8 +183,8 @@ export class BusHub {
   private attach(ws: WebSocket): void {
     this.sockets.add(ws);
     let subscriber: Subscriber | undefined;
-    const send = (messages: BusMessage[]) => {
-      if (messages.length > 0 && ws.readyState === ws.OPEN) ws.send(JSON.stringify(messages));
+    const send = (messages: BusMessage[], json?: string) => {
+      if (messages.length > 0 && ws.readyState === ws.OPEN) ws.send(json ?? JSON.stringify(messages));
     };
     ws.on('message', (data) => {
       let request: { event_name?: unknown; data?: unknown };
@@ -211,9 +219,15 @@ export class BusHub {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  // Connection: close — a long poll is long; closing lets the master's tunnel on http_port end with it.
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close' });
+function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {
+  sendText(res, status, JSON.stringify(body), close);
+}
+
+function sendText(res: ServerResponse, status: number, text: string, close: boolean): void {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...(close ? { connection: 'close' } : {}),
+  });
   res.end(text);
 }

@@ -110,6 +110,20 @@ export interface FrontOptions {
   geventPort?: number;
 }
 
+/** Header the master adds to a request it hands to the long-polling worker (see markTunnelled). */
+export const TUNNEL_HEADER = 'X-Odoo-Prefork-Tunnel';
+
+/**
+ * Adds TUNNEL_HEADER after the request line: the long-polling worker then closes the connection
+ * after a long poll, so the tunnel ends with it and the client's next request on that connection
+ * comes back to the master (direct clients on gevent_port keep their connection alive).
+ */
+export function markTunnelled(bytes: Buffer): Buffer {
+  const lineEnd = bytes.indexOf('\r\n');
+  if (lineEnd < 0) return bytes;
+  return Buffer.concat([bytes.subarray(0, lineEnd + 2), Buffer.from(`${TUNNEL_HEADER}: 1\r\n`, 'latin1'), bytes.subarray(lineEnd + 2)]);
+}
+
 /** Requests that belong to the long-polling worker, never to an HTTP worker. */
 export function isLongpollingPath(path: string): boolean {
   return path === '/websocket' || path.startsWith('/websocket/') || path.startsWith('/longpolling/');
@@ -236,7 +250,7 @@ export class ClientConnection {
     upstream.setNoDelay(true);
     upstream.once('connect', () => {
       connected = true;
-      upstream.write(pending);
+      upstream.write(markTunnelled(pending));
       this.socket.pipe(upstream);
       upstream.pipe(this.socket);
       this.socket.resume();

@@ -51,6 +51,9 @@ export interface WorkerRecord {
   readyAt: number | undefined;
   requests: number;
   rss: number;
+  /** RSS when it said it was ready (and at the first sample after): what a fresh worker weighs. */
+  readyRss: number;
+  sampledSinceReady: boolean;
   peakRss: number;
   cpuMicros: number;
   limits: WorkerLimits;
@@ -116,7 +119,7 @@ export class Master {
   };
   private nextWorkerId = 0;
   private spawnTimers = new Map<WorkerKind, NodeJS.Timeout>();
-  private footprintChecked = false;
+  private readonly footprintChecked = new Set<WorkerKind>();
   /** Per-request debug lines cost a check, not a log call, when the level is above debug. */
   private readonly debug: boolean;
   private readonly accessLogger: Logger;
@@ -141,6 +144,7 @@ export class Master {
       longpolling: this.settings.http_enable ? 1 : 0,
     };
     this.busLog = new BusLog(this.settings.bus_retention * 1000);
+    setInterval(() => this.busLog.trim(Date.now()), 5_000).unref();
     this.stopped = new Promise((resolve) => {
       this.resolveStopped = resolve;
     });
@@ -236,6 +240,7 @@ export class Master {
         record.state = record.state === 'draining' ? 'draining' : 'idle';
         record.readyAt = Date.now();
         record.rss = message.rss;
+        record.readyRss = message.rss;
         record.peakRss = Math.max(record.peakRss, message.rss);
         record.cpuMicros = message.cpuMicros;
         if (this.debug) {
@@ -486,12 +491,20 @@ export class Master {
 
   private checkSample(record: WorkerRecord, rss: number, cpuMs: number): void {
     if (record.killed || record.state === 'exited') return;
+    // The first sample after ready completes the picture of a fresh worker (for the long-polling
+    // worker it includes the replayed retention window).
+    if (record.readyAt !== undefined && !record.sampledSinceReady) {
+      record.sampledSinceReady = true;
+      record.readyRss = Math.max(record.readyRss, rss);
+    }
     record.rss = rss;
     record.peakRss = Math.max(record.peakRss, rss);
     const verdict = onSample({ rss, cpuMs }, record.request, record.limits);
     if (!verdict) return;
     if (verdict.action === 'kill') this.killForLimit(record, verdict);
-    else if (record.state === 'idle') {
+    else if (record.state === 'idle' && record.readyRss <= record.limits.memorySoft) {
+      // (A worker that was already above the soft limit when it started would only be replaced by
+      // an identical one, forever: the start-up warning about the footprint covers that case.)
       this.retire(record, verdict.reason, limitDetail(verdict), { reason: verdict.reason, value: verdict.value, limit: verdict.limit });
     }
   }
@@ -580,7 +593,9 @@ export class Master {
     if (this.state === 'running') {
       const backoff = this.backoff[record.kind];
       // Only deaths the worker did not choose count towards a crash loop (not limits, not retiring).
-      if (exit.reason === 'crash' || exit.reason === 'signal') {
+      // The long-polling worker takes no requests: a young one killed for memory is a loop too
+      // (e.g. a retention window that alone exceeds limit_memory_hard_gevent).
+      if (exit.reason === 'crash' || exit.reason === 'signal' || (record.kind === 'longpolling' && exit.reason === 'hard-memory')) {
         backoff.recordExit({ uptimeMs: now - record.startedAt, becameReady: record.readyAt !== undefined, tookWork: record.dispatched > 0 });
       }
       if (backoff.degraded) {
@@ -654,6 +669,8 @@ export class Master {
       readyAt: undefined,
       requests: 0,
       rss: 0,
+      readyRss: 0,
+      sampledSinceReady: false,
       peakRss: 0,
       cpuMicros: 0,
       limits,
@@ -712,18 +729,19 @@ export class Master {
     this.maintain();
   }
 
+  /** Once per kind: limits below what a fresh worker of that kind weighs (measured, not guessed). */
   private checkFootprint(record: WorkerRecord): void {
-    if (this.footprintChecked) return;
-    this.footprintChecked = true;
-    const { limit_memory_soft: soft, limit_memory_hard: hard } = this.settings;
+    if (this.footprintChecked.has(record.kind)) return;
+    this.footprintChecked.add(record.kind);
+    const suffix = record.kind === 'longpolling' ? '_gevent' : '';
     for (const [key, limit] of [
-      ['limit_memory_soft', soft],
-      ['limit_memory_hard', hard],
+      [`limit_memory_soft${suffix}`, record.limits.memorySoft],
+      [`limit_memory_hard${suffix}`, record.limits.memoryHard],
     ] as const) {
       if (limit > 0 && record.rss >= limit) {
         this.logger.warn(
-          { code: 'LIMIT_BELOW_WORKER_FOOTPRINT', key, limit, rss: record.rss, workerPid: record.pid },
-          `${key} (${formatBytes(limit)}) is below the RSS of a fresh worker (${formatBytes(record.rss)}, measured on pid ${record.pid})`,
+          { code: 'LIMIT_BELOW_WORKER_FOOTPRINT', key, limit, rss: record.rss, workerPid: record.pid, kind: record.kind },
+          `${key} (${formatBytes(limit)}) is below the RSS of a fresh ${workerClassName(record.kind)} worker (${formatBytes(record.rss)}, measured on pid ${record.pid})`,
         );
       }
     }

@@ -27,6 +27,8 @@ export class LongpollingWorker {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       }
     });
+    // Messages older than bus_retention go even when nothing new arrives (their memory with them).
+    setInterval(() => this.hub.log.trim(Date.now()), 5_000).unref();
     // Long polls wait up to longpolling_timeout: node:http must not cut them first.
     this.server.requestTimeout = 0;
     this.server.headersTimeout = 60_000;

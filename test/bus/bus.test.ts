@@ -34,6 +34,13 @@ describe('BusLog', () => {
     expect(log.all().map((m) => m.id)).toEqual([3, 4, 5]);
   });
 
+  it('bounds the window by the size of its messages too', () => {
+    const log = new BusLog(60_000, 100, 25);
+    for (let id = 1; id <= 5; id++) log.append({ id, channel: 'a', message: '12345678', time: id }); // 10 bytes of JSON each
+    expect(log.all().map((m) => m.id)).toEqual([4, 5]);
+    expect(log.retainedBytes).toBe(20);
+  });
+
   it('numbers messages monotonically from the clock, also across a restart', () => {
     let clock = 1_000;
     const first = busIdGenerator(() => clock);

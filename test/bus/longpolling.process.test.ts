@@ -152,3 +152,21 @@ describe('routing on http_port', () => {
     await server.stop();
   });
 });
+
+describe('the long-polling worker under its own memory limits', () => {
+  it('is killed above limit_memory_hard_gevent, restarted, and serves again', async () => {
+    const server = await ServerProcess.start(
+      ['--workers', '1', '--max-cron-threads', '0', '--limit-memory-hard-gevent', '150MiB', '--bus-retention', '1', '--app', 'test/fixtures/apps/bus-flood.mjs'],
+    );
+    const first = await server.waitForLog((l) => /^Evented Service \(longpolling\) running on/.test(l.msg));
+    const gevent = Number(/:(\d+)$/.exec(first.msg)![1]);
+    expect((await request(server.url('/flood?n=400'))).status).toBe(200);
+    const kill = await server.waitForLog((l) => l.reason === 'hard-memory' && /hard memory limit \(157286400\) reached/.test(l.msg), 30_000);
+    expect(kill.kind).toBe('longpolling');
+    await server.waitForNextLog((l) => /^Evented Service \(longpolling\) running on/.test(l.msg), 30_000);
+    const health = await json<{ status: string; pid: number }>(`http://127.0.0.1:${gevent}/longpolling/health`);
+    expect(health.status).toBe('pass');
+    expect(health.pid).not.toBe(kill.workerPid);
+    await server.stop();
+  });
+});
