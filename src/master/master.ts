@@ -232,6 +232,29 @@ export class Master {
     on('SIGHUP', () => this.reload());
     on('SIGTTIN', () => this.scale(+1));
     on('SIGTTOU', () => this.scale(-1));
+    on('SIGQUIT', () => this.dumpState());
+  }
+
+  /**
+   * SIGQUIT: Odoo dumps the stacks of its threads. A Node master has one thread and nothing
+   * blocked to show, so it logs what is useful instead — every worker with its state and the
+   * request it is serving, the queue, the cron jobs — and keeps running.
+   */
+  private dumpState(): void {
+    const now = Date.now();
+    const workers = [...this.workers.values()].map((w) => ({
+      kind: w.kind,
+      pid: w.pid,
+      state: w.state,
+      requests: w.requests,
+      rss: w.rss,
+      ...(w.request ? { serving: `${w.request.method} ${w.request.path}`, elapsedMs: now - w.request.startedAt } : {}),
+    }));
+    this.logger.info(
+      { workers, queued: this.front?.queued ?? 0, inFlight: this.front?.inFlight ?? 0, cron: this.cronStatus(), bus: { retained: this.busLog.size, lastId: this.busLog.lastId } },
+      `SIGQUIT: ${workers.length} workers, ${this.front?.queued ?? 0} requests queued, ${this.front?.inFlight ?? 0} in flight` +
+        workers.map((w) => `\n  ${workerClassName(w.kind)} (${w.pid}) ${w.state}, ${w.requests} served, RSS ${formatBytes(w.rss)}${w.serving ? `, serving ${w.serving} for ${w.elapsedMs} ms` : ''}`).join(''),
+    );
   }
 
   private onMessage(record: WorkerRecord, message: WorkerToMaster): void {
@@ -657,6 +680,8 @@ export class Master {
     const limits = limitsFor(kind, this.settings);
     const settings = kind === 'longpolling' && this.longpollingPort ? { ...this.settings, gevent_port: this.longpollingPort } : this.settings;
     const bootstrap: WorkerBootstrap = { kind, id, settings, limits };
+    // `ps` shows "…/workers/entry.js odoo-prefork:http" rather than a copy of the master's arguments.
+    cluster.setupPrimary({ args: [`odoo-prefork:${kind}`] });
     const child = cluster.fork({ [BOOTSTRAP_ENV]: JSON.stringify(bootstrap) });
     const record: WorkerRecord = {
       id,

@@ -52,6 +52,11 @@ process.on('uncaughtException', (error) => {
 // so queued requests are still served. SIGTERM sent to one worker retires it gracefully: the
 // master first stops handing it work (exiting on its own could strand a request in flight).
 process.on('SIGINT', () => undefined);
+// SIGQUIT (Ctrl-\ reaches every process of the group): Odoo dumps stacks and goes on; so does this
+// worker, with what it is doing. (A worker stuck in synchronous code cannot answer: the limits get it.)
+process.on('SIGQUIT', () => {
+  logger.info({ requests: info.requests, stack: new Error('SIGQUIT').stack }, `Worker ${workerClassName(kind)} (${process.pid}) SIGQUIT: ${info.requests} requests served, RSS ${process.memoryUsage.rss()}`);
+});
 process.on('SIGTERM', () => {
   if (process.connected) send({ type: 'retire-me', reason: 'signal', detail: 'SIGTERM received' });
   else process.exit(0);
