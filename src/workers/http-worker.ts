@@ -25,6 +25,7 @@ export const DATA_CHANNEL_FD = 4;
 interface ActiveRequest {
   id: number;
   socket: RequestSocket;
+  request?: IncomingMessage;
   response?: ServerResponse;
   ended: boolean;
 }
@@ -73,18 +74,38 @@ export class HttpWorker implements FrameHandler {
     this.channel.on('close', listener);
   }
 
+  /**
+   * The socket the next request arrives on. node:http sees consecutive requests on one keep-alive
+   * connection (half the per-request cost of a new connection); a fresh one is made whenever the
+   * previous one cannot be trusted to start at a request boundary (see finish).
+   */
+  private socket: RequestSocket | undefined;
+
+  private socketFor(id: number, payload: Buffer): RequestSocket {
+    const client = decodeRequestStart(payload);
+    if (this.socket && !this.socket.destroyed) {
+      this.socket.reset(id, client);
+      return this.socket;
+    }
+    const socket = new RequestSocket(id, this.channel, client, () => this.resumeChannel());
+    socket.on('close', () => {
+      if (this.socket === socket) this.socket = undefined;
+      if (this.current?.socket === socket) this.finish(this.current);
+    });
+    socket.on('error', () => undefined);
+    this.socket = socket;
+    this.server.emit('connection', socket);
+    return socket;
+  }
+
   onControl(type: FrameType, id: number, payload: Buffer): void {
     if (type === FrameType.RequestStart) {
       if (this.current) {
         throw new Error(`protocol error: request ${id} dispatched while request ${this.current.id} is in flight`);
       }
-      const socket = new RequestSocket(id, this.channel, decodeRequestStart(payload), () => this.resumeChannel());
-      const active: ActiveRequest = { id, socket, ended: false };
-      this.current = active;
+      const socket = this.socketFor(id, payload);
+      this.current = { id, socket, ended: false };
       this.options.info.requests += 1;
-      socket.on('close', () => this.finish(active));
-      socket.on('error', () => undefined);
-      this.server.emit('connection', socket);
     } else if (type === FrameType.RequestAbort && this.current?.id === id) {
       this.current.socket.destroy();
     }
@@ -100,6 +121,7 @@ export class HttpWorker implements FrameHandler {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const active = this.current;
     if (active && (req.socket as unknown) === active.socket) {
+      active.request = req;
       active.response = res;
       res.once('finish', () => this.finish(active));
       res.once('close', () => this.finish(active));
@@ -150,8 +172,14 @@ export class HttpWorker implements FrameHandler {
         retire: retire?.reason === 'max-requests' || retire?.reason === 'soft-memory' ? retire.reason : undefined,
       }),
     );
-    // Destroyed on the next turn: node:http still has write callbacks pending for this tick.
-    setImmediate(() => active.socket.destroy());
+    // The socket is kept for the next request only if this one ended cleanly at a boundary:
+    // response finished and request body fully read. Otherwise node:http's parser may be in the
+    // middle of a body that will never come, so the socket goes (on the next turn: node:http still
+    // has write callbacks pending for this tick).
+    if (aborted || !active.request?.complete || closesConnection(res as ServerResponse)) {
+      if (this.socket === active.socket) this.socket = undefined;
+      setImmediate(() => active.socket.destroy());
+    }
     if (this.current === active) this.current = undefined;
     this.resumeChannel();
     this.options.onIdle(retire);

@@ -9,20 +9,26 @@ import { Duplex } from 'node:stream';
 import { FrameType, writeFrame, type ClientAddress } from '../ipc/frames.js';
 
 export class RequestSocket extends Duplex {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly remoteFamily: string;
-  readonly localAddress: string;
-  readonly localPort: number;
+  remoteAddress = '';
+  remotePort = 0;
+  remoteFamily = 'IPv4';
+  localAddress = '';
+  localPort = 0;
 
   constructor(
-    readonly requestId: number,
+    public requestId: number,
     private readonly channel: Socket,
     client: ClientAddress,
     /** Called when the reader wants more bytes (undo back-pressure on the channel). */
     private readonly onReadWanted: () => void,
   ) {
     super();
+    this.reset(requestId, client);
+  }
+
+  /** The next request on this socket: its id for the response frames, its client for the app. */
+  reset(requestId: number, client: ClientAddress): void {
+    this.requestId = requestId;
     this.remoteAddress = client.remoteAddress;
     this.remotePort = client.remotePort;
     this.remoteFamily = client.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';

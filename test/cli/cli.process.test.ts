@@ -124,14 +124,14 @@ describe('odoo-prefork serve', () => {
   });
 
   it('an app that fails to load stops the server once, clearly, with exit code 3 (no respawn loop)', async () => {
-    const server = await ServerProcess.start(['--workers', '3', '--app', 'test/fixtures/apps/throws-at-load.mjs'], { noWait: true });
+    const server = await ServerProcess.start(['--workers', '3', '--max-cron-threads', '2', '--app', 'test/fixtures/apps/throws-at-load.mjs'], { noWait: true });
     expect(await server.exited()).toBe(3);
     const critical = server.logs.filter((l) => /^Critial worker error \(\d+\)$/.test(l.msg));
     expect(critical).toHaveLength(1);
     expect(server.logs.some((l) => /could not load the app: the database is not configured/.test(l.msg))).toBe(true);
     expect(server.logs.some((l) => /stopping the server: a Worker\w+ worker could not start: could not load the app: the database is not configured/.test(l.msg))).toBe(true);
-    // At most the initial workers were started; none was respawned.
-    expect(server.logs.filter((l) => l.reason === 'boot-error' && /could not load/.test(l.msg)).length).toBeLessThanOrEqual(3);
+    // At most the initial workers (3 HTTP + 2 cron) tried; none was respawned.
+    expect(server.logs.filter((l) => l.reason === 'boot-error' && /could not load/.test(l.msg)).length).toBeLessThanOrEqual(5);
   });
 
   it('says so when the app module does not exist', async () => {
