@@ -60,6 +60,19 @@ describe('the worker is never left stuck', () => {
   });
 });
 
+describe('requests on one worker never bleed into each other', () => {
+  it('after the app answered without reading a large body, the next request is parsed from its own start', async () => {
+    const server = await ServerProcess.start(['--workers', '1', '--app', 'test/fixtures/apps/early-answer.mjs']);
+    for (let i = 0; i < 3; i++) {
+      const early = await request(server.url('/upload'), { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024, 65) });
+      expect(early.status).toBe(413);
+      const next = await json<{ url: string }>(server.url(`/after-${i}`));
+      expect(next.url).toBe(`/after-${i}`);
+    }
+    await server.stop();
+  });
+});
+
 describe('signals', () => {
   it('SIGTERM to a busy worker: it finishes its request, then leaves and is replaced', async () => {
     const server = await ServerProcess.start(['--workers', '1', '--log-level', 'debug']);
