@@ -5,10 +5,10 @@
 //   node scripts/bench-dispatch.mjs [--workers 5] [--connections 50] [--duration 10] [--path /whoami]
 import autocannon from 'autocannon';
 import { execa } from 'execa';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, waitForPort } from './lib/bench.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -22,31 +22,6 @@ const { values } = parseArgs({
 });
 const workers = Number(values.workers);
 const connections = Number(values.connections);
-
-async function freePort() {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function waitForPort(port, child) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null && child.exitCode !== undefined) throw new Error('server exited during start-up');
-    const ok = await new Promise((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function run(url, duration) {
   return new Promise((resolve, reject) => {

@@ -13,6 +13,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { freePort, quantile } from './lib/bench.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -26,14 +27,6 @@ const CLIENTS = Number(values.clients);
 const MESSAGES = Number(values.messages);
 const GAP_MS = Number(values['gap-ms']);
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS + 10 });
-
-async function freePort() {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 function post(port, pathname, body) {
   return new Promise((resolve, reject) => {
@@ -78,10 +71,6 @@ async function startServer() {
   throw new Error('the server did not start');
 }
 
-const quantile = (list, q) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-};
 
 /** Publishes MESSAGES messages, GAP_MS apart; resolves with the publish times by message number. */
 async function publishAll(httpPort, channel) {

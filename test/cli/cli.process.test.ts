@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixture } from '../helpers/fixtures.js';
+import { fixture, NON_DEFAULT_PROCESS_VALUES } from '../helpers/fixtures.js';
 import { CLI, killAll, ROOT, ServerProcess } from '../helpers/server.js';
 
 afterEach(killAll);
@@ -46,27 +46,7 @@ describe('odoo-prefork config', () => {
     const result = await cli(['config', '--json', '-c', fixture('odoo-empty.conf'), ...tokens]);
     expect(result.exitCode).toBe(0);
     const values = Object.fromEntries(Object.entries(JSON.parse(result.stdout).settings).map(([k, v]) => [k, (v as { value: unknown }).value]));
-    expect(values).toMatchObject({
-      workers: 92,
-      max_cron_threads: 4,
-      limit_memory_soft: 1048576,
-      limit_memory_hard: 1048578,
-      limit_memory_soft_gevent: 1048577,
-      limit_memory_hard_gevent: 1048579,
-      limit_request: 100,
-      limit_time_cpu: 60,
-      limit_time_real: 61,
-      limit_time_real_cron: 62,
-      http_port: 6942,
-      gevent_port: 8012,
-      db_maxconn: 42,
-      proxy_mode: true,
-      http_enable: false,
-      http_interface: '10.0.0.254',
-      logfile: '/tmp/odoo.log',
-      pidfile: '/tmp/pidfile',
-      log_level: 'debug',
-    });
+    expect(values).toMatchObject(NON_DEFAULT_PROCESS_VALUES);
     expect(JSON.parse(result.stdout).diagnostics.some((d: { message: string }) => /--db_host/.test(d.message))).toBe(true);
   });
 

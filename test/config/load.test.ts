@@ -6,7 +6,7 @@ import { checkSettings } from '../../src/config/checks.js';
 import { ConfigError, type Diagnostic } from '../../src/config/diagnostics.js';
 import { loadConfig, type FlagValue } from '../../src/config/load.js';
 import { defaultSettings, type Settings } from '../../src/config/settings.js';
-import { fixture } from '../helpers/fixtures.js';
+import { fixture, NON_DEFAULT_PROCESS_VALUES } from '../helpers/fixtures.js';
 
 const NO_ENV = { env: {}, homedir: '' };
 const FOOTPRINT = { rss: 50 * 1024 * 1024, source: 'test' };
@@ -76,27 +76,7 @@ describe('fixtures from real Odoo deployments', () => {
 
   it('odoo-non-default.conf: every process key takes its non-default value', () => {
     const config = load('odoo-non-default.conf');
-    expect(processKeys(config.settings)).toEqual({
-      workers: 92,
-      max_cron_threads: 4,
-      limit_memory_soft: 1048576,
-      limit_memory_hard: 1048578,
-      limit_memory_soft_gevent: 1048577,
-      limit_memory_hard_gevent: 1048579,
-      limit_request: 100,
-      limit_time_cpu: 60,
-      limit_time_real: 61,
-      limit_time_real_cron: 62,
-      http_port: 6942,
-      gevent_port: 8012,
-      db_maxconn: 42,
-      proxy_mode: true,
-      http_enable: false,
-      http_interface: '10.0.0.254',
-      logfile: '/tmp/odoo.log',
-      pidfile: '/tmp/pidfile',
-      log_level: 'debug',
-    });
+    expect(processKeys(config.settings)).toEqual(NON_DEFAULT_PROCESS_VALUES);
     // config/save/init/update in a file are ignored, as Odoo does; no key is unknown.
     expect(codes(config.diagnostics, 'warning')).toEqual([]);
     // 1 MiB limits are far below what a Node worker needs.
