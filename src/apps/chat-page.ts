@@ -80,7 +80,12 @@ document.getElementById('form').onsubmit = async (event) => {
   if (!text) return;
   localStorage.setItem('chat-name', nameInput.value);
   document.getElementById('text').value = '';
-  await fetch('/bus/publish', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel, message: { from: nameInput.value, text, at: Date.now() } }) });
+  try {
+    const response = await fetch('/bus/publish', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel, message: { from: nameInput.value, text, at: Date.now() } }) });
+    if (!response.ok) show('not sent (' + response.status + '): ' + (await response.text()), 'sys');
+  } catch (error) {
+    show('not sent: ' + error.message, 'sys');
+  }
 };
 
 show('room ' + room + ': messages of the last minutes are shown on arrival', 'sys');

@@ -174,7 +174,12 @@ function route(req: IncomingMessage, res: ServerResponse, url: URL, concurrent: 
           sendJson(res, 400, { error: 'POST a JSON object {"channel": "…", "message": …}' });
           return;
         }
-        bus.publish(channel, message);
+        try {
+          bus.publish(channel, message);
+        } catch (error) {
+          sendJson(res, 400, { error: (error as Error).message });
+          return;
+        }
         sendJson(res, 202, { published: true, channel, pid: process.pid });
       });
       return;

@@ -40,17 +40,18 @@ const MAX_CHANNELS = 256;
 export class BusHubRequestError extends Error {}
 
 /** `{channels, last}` or JSON-RPC `{params: {channels, last}}`. */
-export function parseSubscription(body: unknown): { channels: Set<string>; last: number; jsonRpc: boolean } {
-  if (typeof body !== 'object' || body === null) throw new BusHubRequestError('the body must be a JSON object {channels, last}');
-  const rpc = 'params' in body && typeof (body as { params: unknown }).params === 'object';
-  const params = (rpc ? (body as { params: unknown }).params : body) as { channels?: unknown; last?: unknown };
+export function parseSubscription(body: unknown): { channels: Set<string>; last: number; jsonRpc: boolean; rpcId: unknown } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BusHubRequestError('the body must be a JSON object {channels, last}');
+  const rpc = 'params' in body;
+  const params = (rpc ? (body as { params: unknown }).params : body) as { channels?: unknown; last?: unknown } | null;
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new BusHubRequestError('params must be a JSON object {channels, last}');
   if (!Array.isArray(params.channels) || params.channels.some((c) => typeof c !== 'string' || c === '')) {
     throw new BusHubRequestError('channels must be an array of non-empty strings');
   }
   if (params.channels.length > MAX_CHANNELS) throw new BusHubRequestError(`at most ${MAX_CHANNELS} channels`);
-  const last = params.last === undefined ? 0 : Number(params.last);
-  if (!Number.isFinite(last) || last < 0) throw new BusHubRequestError('last must be a number ≥ 0 (the last message id seen)');
-  return { channels: new Set(params.channels as string[]), last, jsonRpc: rpc };
+  const last = params.last === undefined || params.last === null ? 0 : params.last;
+  if (typeof last !== 'number' || !Number.isFinite(last) || last < 0) throw new BusHubRequestError('last must be a number ≥ 0 (the last message id seen)');
+  return { channels: new Set(params.channels as string[]), last, jsonRpc: rpc, rpcId: rpc ? ((body as { id?: unknown }).id ?? null) : undefined };
 }
 
 export class BusHub {
@@ -154,7 +155,7 @@ export class BusHub {
       // next request returns to the master); direct clients keep theirs alive.
       const close = req.headers['x-odoo-prefork-tunnel'] !== undefined;
       const answer = (messages: BusMessage[], json = JSON.stringify(messages)) =>
-        sendText(res, 200, subscription.jsonRpc ? `{"jsonrpc":"2.0","id":null,"result":${json}}` : json, close);
+        sendText(res, 200, subscription.jsonRpc ? `{"jsonrpc":"2.0","id":${JSON.stringify(subscription.rpcId)},"result":${json}}` : json, close);
       const backlog = this.log.since(subscription.last, subscription.channels);
       if (backlog.length > 0 || this.closing) {
         answer(backlog);
@@ -187,17 +188,28 @@ export class BusHub {
       if (messages.length > 0 && ws.readyState === ws.OPEN) ws.send(json ?? JSON.stringify(messages));
     };
     ws.on('message', (data) => {
-      let request: { event_name?: unknown; data?: unknown };
+      try {
+        onMessage(data);
+      } catch (error) {
+        // One bad client must never take the worker (or the threaded server) down.
+        this.options.logger.warn({ err: error }, 'websocket: closing a client after an unexpected error');
+        ws.close(1011, 'internal error');
+      }
+    });
+    const onMessage = (data: import('ws').RawData) => {
+      let request: { event_name?: unknown; data?: unknown } | null;
       try {
         request = JSON.parse(data.toString()) as typeof request;
       } catch {
         ws.close(1003, 'messages must be JSON');
         return;
       }
-      if (request.event_name !== 'subscribe') {
-        ws.close(1008, 'unknown event_name: send {"event_name": "subscribe", "data": {"channels": [...], "last": N}}');
+      if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+        ws.close(1008, 'send {"event_name": "subscribe", "data": {"channels": [...], "last": N}}');
         return;
       }
+      // Other events (Odoo's update_presence…) are none of the bus's business: ignored, as Odoo does.
+      if (request.event_name !== 'subscribe') return;
       let subscription: ReturnType<typeof parseSubscription>;
       try {
         subscription = parseSubscription(request.data);
@@ -210,7 +222,7 @@ export class BusHub {
       // Missed messages first, then live ones: nothing can slip in between (same tick).
       send(this.log.since(subscription.last, subscription.channels));
       this.subscribe(subscriber);
-    });
+    };
     ws.on('close', () => {
       this.sockets.delete(ws);
       if (subscriber) this.unsubscribe(subscriber);

@@ -11,7 +11,8 @@ import { Master } from '../master/master.js';
 import { createLogger, LOGGER_NAMES, type Logger } from '../observability/logger.js';
 import { currentPlatform, resolveMode } from '../platform.js';
 import { runThreaded } from '../threaded/threaded-server.js';
-import { DEMO_APP_SOURCE } from '../workers/app-loader.js';
+import { AppLoadError, DEMO_APP_SOURCE } from '../workers/app-loader.js';
+import { CRITICAL_EXIT_CODE } from '../ipc/messages.js';
 import { allDiagnostics } from './config-command.js';
 import type { CliIo } from './program.js';
 import { ConfigError } from '../config/diagnostics.js';
@@ -114,9 +115,10 @@ async function run(config: LoadedConfig, root: Logger, diagnostics: Diagnostic[]
       server.fatal({ code: err.code }, `cannot listen on ${where}: ${why}`);
       return START_FAILURE_EXIT_CODE;
     }
-    if (err.name === 'AppLoadError') {
+    if (err instanceof AppLoadError) {
+      // The same exit code as a prefork worker that cannot load the app (Odoo's critical error).
       server.fatal(`cannot load the app: ${err.message}`);
-      return START_FAILURE_EXIT_CODE;
+      return CRITICAL_EXIT_CODE;
     }
     throw error;
   }

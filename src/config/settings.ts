@@ -371,7 +371,7 @@ export const SETTINGS: readonly SettingSpec[] = [
       if (seconds <= 0) throw new ValueError(`bus_retention must be above 0, got ${seconds}`, 'write e.g. 120');
       return seconds;
     },
-    help: 'How long bus messages are kept (at most 10000), so a client that reconnects with its last id gets what it missed — also across a restart of the long-polling worker.',
+    help: 'Seconds bus messages are kept (the window also holds at most 10000 messages and 64 MiB), so a client that reconnects with its last id gets what it missed — also across a restart of the long-polling worker.',
   },
   {
     key: 'proxy_longpolling',

@@ -44,18 +44,25 @@ export interface JobSpec {
 export class JobDefinitionError extends Error {}
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+/** Shorter intervals are a typo, not a schedule (Odoo's shortest is one minute). */
+const MIN_INTERVAL_MS = 100;
+
+function checked(ms: number, value: number | string): number {
+  if (ms < MIN_INTERVAL_MS) throw new JobDefinitionError(`interval ${JSON.stringify(value)} is shorter than ${MIN_INTERVAL_MS / 1000} s`);
+  return ms;
+}
 
 /** `30` or `'30s'` → 30 000 ms; `'5m'`, `'1h'`, `'1d'`; fractions allowed (`'0.5s'`). */
 export function parseInterval(value: number | string): number {
   if (typeof value === 'number') {
     if (!(value > 0) || !Number.isFinite(value)) throw new JobDefinitionError(`interval must be a positive number of seconds, got ${value}`);
-    return Math.round(value * 1000);
+    return checked(Math.round(value * 1000), value);
   }
   const match = /^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$/.exec(value);
   if (!match || !(Number(match[1]) > 0)) {
     throw new JobDefinitionError(`interval ${JSON.stringify(value)} is not valid: write seconds (30) or a number with a unit: 30s, 5m, 1h, 1d`);
   }
-  return Math.round(Number(match[1]) * (UNITS[match[2] || 's'] as number) * 1000);
+  return checked(Math.round(Number(match[1]) * (UNITS[match[2] || 's'] as number) * 1000), value);
 }
 
 /** Checks what an app exports as `jobs`; returns the definitions by name. */

@@ -383,8 +383,12 @@ export class ClientConnection {
   }
 
   /** Answers from the master and closes the connection. */
+  /** The master answered it (its response is on its way; the socket closes by itself). */
+  answered = false;
+
   reject(response: MasterResponse): void {
     if (this.state === 'closed') return;
+    this.answered = true;
     this.front.hooks.refused(response);
     if (this.state === 'queued') this.front.cancel(this);
     this.state = 'closed';
@@ -587,12 +591,18 @@ export class HttpFront {
     this.checkDrained();
   }
 
-  /** Forced stop: drop every connection. */
+  /** Forced stop: answer what still waits in the queue (503), drop every other connection. */
   destroyAll(): void {
     this.stopping = true;
+    this.closed = true;
     this.server.close();
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    for (const connection of this.connections) connection.socket.destroy();
+    this.failQueued({ status: 503, reason: 'shutting-down', message: 'the server stopped before a worker could take this request', retryAfterSeconds: 5 });
+    for (const connection of this.connections) {
+      // A request whose worker is being killed gets an answer too, if none had started.
+      if (connection.state === 'active') connection.onWorkerLost({ status: 503, reason: 'shutting-down', message: 'the server was stopped (forced) while this request ran', retryAfterSeconds: 5 });
+      if (!connection.answered) connection.socket.destroy();
+    }
   }
 
   get drained(): boolean {

@@ -51,11 +51,12 @@ export interface WorkerRecord {
   readyAt: number | undefined;
   requests: number;
   rss: number;
-  /** RSS when it said it was ready (and at the first sample after): what a fresh worker weighs. */
+  /** Highest RSS from its start to SETTLE_MS after it was ready: what a fresh worker weighs. */
   readyRss: number;
-  sampledSinceReady: boolean;
   peakRss: number;
   cpuMicros: number;
+  /** CPU time (ms) at the last sample taken while the worker was idle. */
+  idleCpuMs: number;
   limits: WorkerLimits;
   /** The request being served, for the real-time and CPU limits and the exit ledger. */
   request: (RequestInFlight & { cpuAtStartMs: number }) | undefined;
@@ -97,6 +98,9 @@ export interface MasterOptions {
 
 const WORKER_ENTRY = fileURLToPath(new URL('../workers/entry.js', import.meta.url));
 
+/** How long after ready a long-polling worker's RSS still counts as its fresh weight (see checkSample). */
+const SETTLE_MS = 3_000;
+
 export class Master {
   state: MasterState = 'starting';
   readonly workers = new Map<number, WorkerRecord>();
@@ -120,6 +124,8 @@ export class Master {
   private nextWorkerId = 0;
   private spawnTimers = new Map<WorkerKind, NodeJS.Timeout>();
   private readonly footprintChecked = new Set<WorkerKind>();
+  private readonly settledAboveSoftWarned = new Set<WorkerKind>();
+  private stopRequested = false;
   /** Per-request debug lines cost a check, not a log call, when the level is above debug. */
   private readonly debug: boolean;
   private readonly accessLogger: Logger;
@@ -152,6 +158,8 @@ export class Master {
 
   async start(): Promise<void> {
     const s = this.settings;
+    // From the first moment: a signal during start-up must not kill the master with its default action.
+    this.installSignals();
     cluster.setupPrimary({
       exec: WORKER_ENTRY,
       // fd 3: node:cluster's IPC channel (control messages); fd 4: the data channel (frames.ts).
@@ -207,10 +215,15 @@ export class Master {
       this.logger.info({ mode: 'prefork' }, 'HTTP disabled (--no-http / http_enable = False): no HTTP listener and no HTTP workers');
     }
 
-    this.installSignals();
     this.state = 'running';
     this.maintain();
-    if (s.limit_memory_hard > 0 || s.limit_time_cpu > 0 || s.limit_memory_soft > 0) this.scheduleSample();
+    // Sampling runs if any kind of worker has a sampled limit (the *_gevent ones included).
+    const sampled = (['http', 'cron', 'longpolling'] as const).some((kind) => {
+      const l = limitsFor(kind, s, () => 0);
+      return l.memoryHard > 0 || l.memorySoft > 0 || l.cpuMs > 0;
+    });
+    if (sampled) this.scheduleSample();
+    if (this.stopRequested) this.stop();
   }
 
   // ------------------------------------------------------------------ events
@@ -341,7 +354,7 @@ export class Master {
     record.state = 'busy';
     record.job = lease;
     record.dispatched += 1;
-    record.request = { method: 'CRON', path: lease.spec.name, startedAt: Date.now(), cpuAtStartMs: record.cpuMicros / 1000 };
+    record.request = { method: 'CRON', path: lease.spec.name, startedAt: Date.now(), cpuAtStartMs: this.cpuAtDispatch(record) };
     this.armRealTime(record);
     if (!record.process.isConnected()) {
       this.cron?.finished(lease.runId, 'killed', 'the cron worker was gone before the job started');
@@ -395,7 +408,7 @@ export class Master {
     const record = this.workers.get(port.id);
     if (record) {
       if (record.state === 'idle') record.state = 'busy';
-      record.request = { method: head.method, path: head.path, startedAt: Date.now(), cpuAtStartMs: record.cpuMicros / 1000 };
+      record.request = { method: head.method, path: head.path, startedAt: Date.now(), cpuAtStartMs: this.cpuAtDispatch(record) };
       record.dispatched += 1;
       this.armRealTime(record);
     }
@@ -469,6 +482,16 @@ export class Master {
 
   // ------------------------------------------------------------------ limits
 
+  /**
+   * The worker's CPU time when a request starts, without reading /proc on the hot path: the later
+   * of its CPU at the end of its last request and at the last sample taken while it was idle — so
+   * CPU it spends between requests (background timers) is not charged to the next request, to
+   * within one limit_check_interval.
+   */
+  private cpuAtDispatch(record: WorkerRecord): number {
+    return Math.max(record.cpuMicros / 1000, record.idleCpuMs);
+  }
+
   /** limit_time_real: one timer per worker, re-armed at each dispatch, fires right at the limit. */
   private armRealTime(record: WorkerRecord): void {
     const ms = record.limits.realMs;
@@ -514,22 +537,37 @@ export class Master {
 
   private checkSample(record: WorkerRecord, rss: number, cpuMs: number): void {
     if (record.killed || record.state === 'exited') return;
-    // The first sample after ready completes the picture of a fresh worker (for the long-polling
-    // worker it includes the replayed retention window).
-    if (record.readyAt !== undefined && !record.sampledSinceReady) {
-      record.sampledSinceReady = true;
-      record.readyRss = Math.max(record.readyRss, rss);
-    }
+    // A fresh long-polling worker settles for a few seconds (it takes in the replayed retention
+    // window): what it weighs then is its baseline, and the idle soft limit waits meanwhile.
+    const settling = record.readyAt === undefined || (record.kind === 'longpolling' && Date.now() - record.readyAt < SETTLE_MS);
+    if (settling) record.readyRss = Math.max(record.readyRss, rss);
     record.rss = rss;
     record.peakRss = Math.max(record.peakRss, rss);
+    if (!record.request) record.idleCpuMs = cpuMs;
     const verdict = onSample({ rss, cpuMs }, record.request, record.limits);
     if (!verdict) return;
     if (verdict.action === 'kill') this.killForLimit(record, verdict);
-    else if (record.state === 'idle' && record.readyRss <= record.limits.memorySoft) {
-      // (A worker that was already above the soft limit when it started would only be replaced by
-      // an identical one, forever: the start-up warning about the footprint covers that case.)
+    else if (record.state === 'idle' && !settling) {
+      if (record.readyRss > record.limits.memorySoft) {
+        // Replacing it would only bring an identical worker, forever (e.g. a retention window
+        // bigger than limit_memory_soft_gevent): say so once and leave it.
+        this.warnSettledAboveSoft(record);
+        return;
+      }
       this.retire(record, verdict.reason, limitDetail(verdict), { reason: verdict.reason, value: verdict.value, limit: verdict.limit });
     }
+  }
+
+  private warnSettledAboveSoft(record: WorkerRecord): void {
+    if (this.settledAboveSoftWarned.has(record.kind)) return;
+    this.settledAboveSoftWarned.add(record.kind);
+    const key = record.kind === 'longpolling' ? 'limit_memory_soft_gevent' : 'limit_memory_soft';
+    this.logger.warn(
+      { code: 'LIMIT_BELOW_WORKER_FOOTPRINT', key, limit: record.limits.memorySoft, rss: record.readyRss, workerPid: record.pid, kind: record.kind },
+      `${key} (${formatBytes(record.limits.memorySoft)}) is below what a fresh ${workerClassName(record.kind)} worker weighs once settled ` +
+        `(${formatBytes(record.readyRss)}${record.kind === 'longpolling' ? ', with the bus retention window' : ''}): it is not recycled while idle, ` +
+        `which would only start an identical one; raise ${key}${record.kind === 'longpolling' ? ' or lower bus_retention' : ''}`,
+    );
   }
 
   /** SIGKILL for a limit: the client gets its answer now, a replacement starts now. */
@@ -695,9 +733,9 @@ export class Master {
       requests: 0,
       rss: 0,
       readyRss: 0,
-      sampledSinceReady: false,
       peakRss: 0,
       cpuMicros: 0,
+      idleCpuMs: 0,
       limits,
       request: undefined,
       realTimer: undefined,
@@ -776,6 +814,10 @@ export class Master {
 
   /** First SIGINT/SIGTERM: stop gracefully; the second one forces. */
   stop(): void {
+    if (this.state === 'starting') {
+      this.stopRequested = true; // acted on as soon as start-up is complete
+      return;
+    }
     if (this.state === 'stopping') {
       this.logger.info('Forced shutdown.');
       this.forceStop(true);

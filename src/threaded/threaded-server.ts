@@ -11,7 +11,7 @@ import { runJob } from '../cron/run-job.js';
 import { CronScheduler } from '../cron/scheduler.js';
 import { CronStateStore } from '../cron/state-store.js';
 import type { Logger } from '../observability/logger.js';
-import { loadApp, requireListener, type LoadedApp } from '../workers/app-loader.js';
+import { AppLoadError, loadApp, requireListener, type LoadedApp } from '../workers/app-loader.js';
 import { setWorkerInfo } from '../workers/runtime-info.js';
 import { BusHub } from '../bus/hub.js';
 import { busIdGenerator } from '../bus/bus-log.js';
@@ -64,8 +64,24 @@ function startCron(app: LoadedApp, options: ThreadedOptions): CronScheduler<numb
 export async function runThreaded(options: ThreadedOptions): Promise<number> {
   const { settings, logger } = options;
   const info = setWorkerInfo({ kind: 'threaded', pid: process.pid, id: 0, requests: 0, startedAt: Date.now() });
-  const app = await loadApp(settings.app, process.cwd());
-  const listener = settings.http_enable ? requireListener(app) : undefined;
+  // Signals that reshape or reload a prefork pool have nothing to act on here; they must not kill
+  // (HUP) or suspend (TTIN/TTOU) the one process that serves everything — from the first moment.
+  process.on('SIGHUP', () =>
+    logger.info('SIGHUP: threaded mode (workers = 0) cannot reload in place; restart the server (prefork mode reloads its workers on SIGHUP)'),
+  );
+  process.on('SIGTTIN', () => logger.info('SIGTTIN: threaded mode has no workers to add'));
+  process.on('SIGTTOU', () => logger.info('SIGTTOU: threaded mode has no workers to remove'));
+  let quitState: () => object = () => ({});
+  process.on('SIGQUIT', () => logger.info(quitState(), `SIGQUIT: threaded server, ${info.requests} requests served`));
+  let app: LoadedApp;
+  let listener: ReturnType<typeof requireListener> | undefined;
+  try {
+    app = await loadApp(settings.app, process.cwd());
+    listener = settings.http_enable ? requireListener(app) : undefined;
+  } catch (error) {
+    if (error instanceof AppLoadError) throw error;
+    throw new AppLoadError(`the app module ${settings.app} threw while loading: ${(error as Error).message}`);
+  }
   // Threaded mode serves the bus on http_port itself, as Odoo does.
   const hub = new BusHub({ retentionMs: settings.bus_retention * 1000, pollTimeoutMs: settings.longpolling_timeout * 1000, logger: options.busLogger });
   const nextId = busIdGenerator();
@@ -110,6 +126,7 @@ export async function runThreaded(options: ThreadedOptions): Promise<number> {
     logger.info(`threaded mode (${options.reason}): one process serves every request concurrently, no worker limits apply; app: ${app.source}`);
   }
   const cron = startCron(app, options);
+  quitState = () => ({ requests: info.requests, bus: hub.stats(), cron: cron?.status() ?? [] });
 
   return new Promise((resolve) => {
     let signals = 0;

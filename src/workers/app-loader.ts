@@ -19,7 +19,9 @@ export interface LoadedApp {
   source: string;
 }
 
-export class AppLoadError extends Error {}
+export class AppLoadError extends Error {
+  override name = 'AppLoadError';
+}
 
 export const DEMO_APP_SOURCE = 'built-in demo app';
 

@@ -7,7 +7,7 @@
 import { createLogger, LOGGER_NAMES } from '../observability/logger.js';
 import { BOOTSTRAP_ENV, CRITICAL_EXIT_CODE, type MasterToWorker, type WorkerBootstrap, type WorkerToMaster } from '../ipc/messages.js';
 import { specOf } from '../cron/jobs.js';
-import { loadApp, requireListener, type LoadedApp } from './app-loader.js';
+import { AppLoadError, loadApp, requireListener, type LoadedApp } from './app-loader.js';
 import { CronWorker } from './cron-worker.js';
 import { HttpWorker } from './http-worker.js';
 import { LongpollingWorker } from './longpolling-worker.js';
@@ -79,9 +79,10 @@ function onIdle(retire: Verdict | undefined): void {
   else if (stopping) exitWhenFlushed();
 }
 
-function bootFailed(error: unknown): Promise<never> {
+function bootFailed(error: unknown, cause?: unknown): Promise<never> {
   const err = error as Error;
-  logger.error({ err, reason: 'boot-error' }, `Worker ${workerClassName(kind)} (${process.pid}) could not start: ${err.message}`);
+  // The stack that matters is the app's (cause), not this wrapper's.
+  logger.error({ ...(cause ? { err: cause } : {}), reason: 'boot-error' }, `Worker ${workerClassName(kind)} (${process.pid}) could not start: ${err.message}`);
   send({ type: 'boot-error', message: err.message, ...(err.stack ? { stack: err.stack } : {}) }, () => process.exit(CRITICAL_EXIT_CODE));
   return new Promise(() => undefined);
 }
@@ -110,7 +111,7 @@ async function startWithApp(): Promise<KindRuntime> {
     app = await loadApp(settings.app, process.cwd());
     if (kind === 'http') requireListener(app);
   } catch (error) {
-    return bootFailed(new Error(`could not load the app: ${(error as Error).message}`));
+    return bootFailed(new Error(`could not load the app: ${(error as Error).message}`), error instanceof AppLoadError ? undefined : error);
   }
   // App code publishes through the master, which numbers messages and relays them.
   setBusTransport((channel, message) => send({ type: 'bus-publish', channel, message }));

@@ -8,6 +8,9 @@ import type { Settings } from '../config/settings.js';
 import { BusHub } from '../bus/hub.js';
 import type { Logger } from '../observability/logger.js';
 
+/** The header the master adds to what it tunnels (see master/http-front.ts, markTunnelled). */
+const TUNNEL_HEADER_LOWER = 'x-odoo-prefork-tunnel';
+
 export class LongpollingWorker {
   readonly hub: BusHub;
   private readonly server: http.Server;
@@ -18,6 +21,9 @@ export class LongpollingWorker {
   ) {
     this.hub = new BusHub({ retentionMs: settings.bus_retention * 1000, pollTimeoutMs: settings.longpolling_timeout * 1000, logger });
     this.server = http.createServer((req, res) => {
+      // Through the master's tunnel on http_port, every answer ends the connection, so the
+      // client's next request on it goes back to the master (and to an HTTP worker).
+      if (req.headers[TUNNEL_HEADER_LOWER] !== undefined) res.setHeader('connection', 'close');
       if (this.hub.handleRequest(req, res)) return;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
       res.end('404 Not Found: the long-polling port serves /longpolling/poll, /websocket and their /health\n');

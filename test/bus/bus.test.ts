@@ -54,11 +54,11 @@ describe('BusLog', () => {
 
 describe('subscriptions', () => {
   it("reads {channels, last} and Odoo's JSON-RPC form", () => {
-    expect(parseSubscription({ channels: ['a', 'b'], last: 7 })).toEqual({ channels: new Set(['a', 'b']), last: 7, jsonRpc: false });
-    expect(parseSubscription({ params: { channels: ['a'] } })).toEqual({ channels: new Set(['a']), last: 0, jsonRpc: true });
+    expect(parseSubscription({ channels: ['a', 'b'], last: 7 })).toEqual({ channels: new Set(['a', 'b']), last: 7, jsonRpc: false, rpcId: undefined });
+    expect(parseSubscription({ jsonrpc: '2.0', id: 9, params: { channels: ['a'] } })).toEqual({ channels: new Set(['a']), last: 0, jsonRpc: true, rpcId: 9 });
   });
 
-  it.each([null, {}, { channels: 'a' }, { channels: [''] }, { channels: ['a'], last: -1 }, { channels: ['a'], last: 'x' }])('refuses %j', (body) => {
+  it.each([null, {}, [], { channels: 'a' }, { channels: [''] }, { channels: ['a'], last: -1 }, { channels: ['a'], last: 'x' }, { channels: ['a'], last: [5] }, { params: null, channels: ['a'] }])('refuses %j', (body) => {
     expect(() => parseSubscription(body)).toThrow(BusHubRequestError);
   });
 });

@@ -3,6 +3,7 @@
  * poll and websocket, on gevent_port and through the master on http_port.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import http from 'node:http';
 import WebSocket from 'ws';
 import { json, killAll, request, ServerProcess } from '../helpers/server.js';
 
@@ -17,6 +18,12 @@ interface Note {
 async function startPrefork(args: string[] = []): Promise<{ server: ServerProcess; gevent: number }> {
   const server = await ServerProcess.start(['--workers', '2', '--max-cron-threads', '0', '--gevent-port', '0', ...args]);
   const line = await server.waitForLog((l) => /^Evented Service \(longpolling\) running on .*:\d+$/.test(l.msg));
+  // Ready once the master hands /longpolling/ on http_port over (it learns the port from the worker).
+  for (let i = 0; i < 200; i++) {
+    const health = await request(server.url('/longpolling/health')).catch(() => undefined);
+    if (health?.status === 200 || args.includes('--no-proxy-longpolling')) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
   return { server, gevent: Number(/:(\d+)$/.exec(line.msg)![1]) };
 }
 
@@ -127,6 +134,42 @@ describe('websocket', () => {
   });
 });
 
+describe('misbehaving clients', () => {
+  it('a websocket sending null, junk or unknown events never takes the long-polling worker down', async () => {
+    const { server, gevent } = await startPrefork();
+    const before = await json<{ pid: number }>(`http://127.0.0.1:${gevent}/websocket/health`);
+    for (const junk of ['null', '[]', '"text"', '{"event_name":"subscribe","data":null}']) {
+      const ws = new WebSocket(`ws://127.0.0.1:${gevent}/websocket`);
+      await new Promise((r) => ws.once('open', r));
+      ws.send(junk);
+      const [code] = (await new Promise((r) => ws.once('close', (...args) => r(args)))) as [number];
+      expect(code).toBe(1008);
+    }
+    // Unknown events (Odoo's update_presence…) are ignored: the socket stays and still receives.
+    const client = subscribe(`ws://127.0.0.1:${gevent}/websocket`, ['p']);
+    await client.opened;
+    client.ws.send(JSON.stringify({ event_name: 'update_presence', data: {} }));
+    await json(`http://127.0.0.1:${gevent}/websocket/health`);
+    await publish(server, 'p', 'still here');
+    await client.until(1);
+    client.ws.close();
+    expect((await json<{ pid: number }>(`http://127.0.0.1:${gevent}/websocket/health`)).pid).toBe(before.pid);
+    expect((await publish(server, 'x'.repeat(300), 1)).status).toBe(400);
+    await server.stop();
+  });
+
+  it('a keep-alive connection goes back to the HTTP workers after any long-polling answer on http_port', async () => {
+    const { server } = await startPrefork();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    expect((await request(server.url('/longpolling/health'), { agent })).status).toBe(200);
+    expect((await request(server.url('/longpolling/poll'), { agent })).status).toBe(405);
+    const after = await request(server.url('/whoami'), { agent });
+    expect(JSON.parse(after.body).kind).toBe('http');
+    agent.destroy();
+    await server.stop();
+  });
+});
+
 describe('routing on http_port', () => {
   it('answers 404 naming gevent_port when proxy_longpolling is off, without using an HTTP worker', async () => {
     const { server } = await startPrefork(['--no-proxy-longpolling']);
@@ -156,7 +199,9 @@ describe('routing on http_port', () => {
 describe('the long-polling worker under its own memory limits', () => {
   it('is killed above limit_memory_hard_gevent, restarted, and serves again', async () => {
     const server = await ServerProcess.start(
-      ['--workers', '1', '--max-cron-threads', '0', '--limit-memory-hard-gevent', '150MiB', '--bus-retention', '1', '--app', 'test/fixtures/apps/bus-flood.mjs'],
+      // The general limits are off: the long-polling worker's own limit applies all the same.
+      ['--workers', '1', '--max-cron-threads', '0', '--limit-memory-soft', '0', '--limit-memory-hard', '0', '--limit-time-cpu', '0',
+        '--limit-memory-hard-gevent', '150MiB', '--bus-retention', '1', '--app', 'test/fixtures/apps/bus-flood.mjs'],
     );
     const first = await server.waitForLog((l) => /^Evented Service \(longpolling\) running on/.test(l.msg));
     const gevent = Number(/:(\d+)$/.exec(first.msg)![1]);
@@ -167,6 +212,16 @@ describe('the long-polling worker under its own memory limits', () => {
     const health = await json<{ status: string; pid: number }>(`http://127.0.0.1:${gevent}/longpolling/health`);
     expect(health.status).toBe('pass');
     expect(health.pid).not.toBe(kill.workerPid);
+    await server.stop();
+  });
+
+  it('is not restarted in a loop when the retention window alone exceeds limit_memory_soft_gevent', async () => {
+    const server = await ServerProcess.start(['--workers', '1', '--max-cron-threads', '0', '--limit-memory-soft-gevent', '120MiB', '--app', 'test/fixtures/apps/bus-flood.mjs']);
+    await server.waitForLog((l) => /^Evented Service \(longpolling\) running on/.test(l.msg));
+    expect((await request(server.url('/flood?n=400'))).status).toBe(200);
+    const warning = await server.waitForLog((l) => l.code === 'LIMIT_BELOW_WORKER_FOOTPRINT' && /once settled/.test(l.msg), 30_000);
+    expect(warning.msg).toMatch(/limit_memory_soft_gevent \(120 MiB\) is below what a fresh WorkerLongPolling worker weighs once settled .*with the bus retention window/);
+    expect(server.logs.filter((l) => l.kind === 'longpolling' && l.reason === 'soft-memory' && /exited/.test(l.msg)).length).toBeLessThanOrEqual(1);
     await server.stop();
   });
 });

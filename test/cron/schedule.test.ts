@@ -17,7 +17,7 @@ describe('job declarations', () => {
     expect(parseInterval(text)).toBe(ms);
   });
 
-  it.each(['', '5 minutes', '-1', '0', '1w', 0, -5, Number.NaN])('refuses interval %j', (text) => {
+  it.each(['', '5 minutes', '-1', '0', '1w', 0, -5, Number.NaN, 0.0004, '0.01s'])('refuses interval %j', (text) => {
     expect(() => parseInterval(text)).toThrow(JobDefinitionError);
   });
 

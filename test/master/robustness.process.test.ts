@@ -110,6 +110,32 @@ describe('signals', () => {
   });
 });
 
+describe('limits count only what the request did', () => {
+  it('limit_time_cpu does not charge a request for CPU its worker burnt while idle', async () => {
+    const server = await ServerProcess.start(['--workers', '1', '--max-cron-threads', '0', '--limit-time-cpu', '1', '--app', 'test/fixtures/apps/background-cpu.mjs']);
+    expect((await request(server.url('/'))).status).toBe(200);
+    // Idle for a while: the background timer burns ~1.2 s of CPU, more than the limit.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await request(server.url('/'))).status).toBe(200);
+    expect(server.logs.some((l) => l.reason === 'cpu')).toBe(false);
+    await server.stop();
+  });
+});
+
+describe('a forced stop answers everyone it can', () => {
+  it('requests still queued or running when the grace period ends get 503, not an empty reply', async () => {
+    const server = await ServerProcess.start(['--workers', '1', '--max-cron-threads', '0', '--limit-time-real', '1', '--log-level', 'debug']);
+    const responses = [1, 2, 3, 4].map(() => request(server.url('/sleep?ms=700')));
+    await server.waitForLogCount((l) => l.msg.startsWith('request queued'), 3);
+    const code = server.stop('SIGTERM');
+    const statuses = (await Promise.all(responses)).map((r) => r.status).sort();
+    expect(statuses[0]).toBe(200);
+    expect(statuses.filter((s) => s === 503).length).toBeGreaterThanOrEqual(2);
+    expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    expect(await code).toBe(0);
+  });
+});
+
 describe('settings at the edges', () => {
   it('a huge limit_time_real does not overflow a timer: the graceful stop waits for the request', async () => {
     const server = await ServerProcess.start(['--workers', '1', '--limit-time-real', '99999999', '--log-level', 'debug']);

@@ -17,6 +17,23 @@ describe('threaded mode (workers = 0)', () => {
     expect(await server.stop()).toBe(0);
   });
 
+  it('survives HUP, TTIN, TTOU and QUIT (nothing to reload or resize in one process)', async () => {
+    const server = await ServerProcess.start(['--workers', '0', '--max-cron-threads', '0']);
+    for (const signal of ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGQUIT'] as const) {
+      server.signal(signal);
+      await server.waitForLog((l) => l.msg.startsWith(`${signal}:`));
+      expect((await request(server.url('/whoami'))).status).toBe(200);
+    }
+    expect(await server.stop()).toBe(0);
+  });
+
+  it('an app that fails to load stops it with a clear message and exit code 3', async () => {
+    const server = await ServerProcess.start(['--workers', '0', '--app', 'test/fixtures/apps/throws-at-load.mjs'], { noWait: true });
+    expect(await server.exited()).toBe(3);
+    expect(server.logs.some((l) => /cannot load the app: .*threw while loading: the database is not configured/.test(l.msg))).toBe(true);
+    expect(server.rawStderr.join('\n')).not.toMatch(/internal error|\n\s+at /);
+  });
+
   it('falls back to threaded mode with a warning where prefork is not available', async () => {
     const server = await ServerProcess.start(['--workers', '3'], { workers: 0, env: { ODOO_PREFORK_PLATFORM: 'win32' } });
     const warning = server.logs.find((l) => l.code === 'PLATFORM_NO_PREFORK');
