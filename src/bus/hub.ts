@@ -21,6 +21,8 @@ import { BusLog, type BusMessage } from './bus-log.js';
 
 interface Subscriber {
   channels: ReadonlySet<string>;
+  /** The last id this subscriber has (or asked to start after): older messages are not for it. */
+  last: number;
   /**
    * Receives new messages on its channels, with their JSON (`[ … ]`) when the hub serialised them
    * once for every subscriber (a live message: one stringify, then a thousand writes).
@@ -77,7 +79,8 @@ export class BusHub {
     if (!subscribers) return;
     const batch = [message];
     const json = JSON.stringify(batch);
-    for (const subscriber of [...subscribers]) subscriber.deliver(batch, json);
+    // A replay after a restart can bring messages a subscriber asked to skip: filter by its last id.
+    for (const subscriber of [...subscribers]) if (message.id > subscriber.last) subscriber.deliver(batch, json);
   }
 
   /** Handles the bus's HTTP routes; returns false for any other path. */
@@ -165,6 +168,7 @@ export class BusHub {
       let done = false;
       const subscriber: Subscriber = {
         channels: subscription.channels,
+        last: subscription.last,
         deliver: (messages, json) => finish(messages, json),
       };
       const timer = setTimeout(() => finish([]), this.options.pollTimeoutMs);
@@ -185,7 +189,9 @@ export class BusHub {
     this.sockets.add(ws);
     let subscriber: Subscriber | undefined;
     const send = (messages: BusMessage[], json?: string) => {
-      if (messages.length > 0 && ws.readyState === ws.OPEN) ws.send(json ?? JSON.stringify(messages));
+      if (messages.length === 0 || ws.readyState !== ws.OPEN) return;
+      if (subscriber) subscriber.last = Math.max(subscriber.last, (messages.at(-1) as BusMessage).id);
+      ws.send(json ?? JSON.stringify(messages));
     };
     ws.on('message', (data) => {
       try {
@@ -218,7 +224,7 @@ export class BusHub {
         return;
       }
       if (subscriber) this.unsubscribe(subscriber);
-      subscriber = { channels: subscription.channels, deliver: send };
+      subscriber = { channels: subscription.channels, last: subscription.last, deliver: send };
       // Missed messages first, then live ones: nothing can slip in between (same tick).
       send(this.log.since(subscription.last, subscription.channels));
       this.subscribe(subscriber);

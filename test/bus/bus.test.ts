@@ -73,3 +73,16 @@ describe('bus.publish', () => {
     expect(() => bus.publish('chat', undefined)).toThrow(/JSON value/);
   });
 });
+
+describe('BusHub delivery', () => {
+  it('never hands a subscriber a message at or below the last id it asked to start after (replays)', async () => {
+    const { BusHub } = await import('../../src/bus/hub.js');
+    const { pino } = await import('pino');
+    const hub = new BusHub({ retentionMs: 60_000, pollTimeoutMs: 1000, logger: pino({ level: 'silent' }) });
+    const got: number[] = [];
+    // A subscriber that resumed after id 2, before the replay of 1..3 reached this worker.
+    (hub as unknown as { subscribe(s: object): void }).subscribe({ channels: new Set(['c']), last: 2, deliver: (m: { id: number }[]) => got.push(...m.map((x) => x.id)) });
+    for (const id of [1, 2, 3]) hub.deliver(msg(id, 'c'));
+    expect(got).toEqual([3]);
+  });
+});
