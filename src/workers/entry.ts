@@ -8,9 +8,6 @@ import { createLogger, LOGGER_NAMES } from '../observability/logger.js';
 import { BOOTSTRAP_ENV, CRITICAL_EXIT_CODE, type MasterToWorker, type WorkerBootstrap, type WorkerToMaster } from '../ipc/messages.js';
 import { specOf } from '../cron/jobs.js';
 import { AppLoadError, loadApp, requireListener, type LoadedApp } from './app-loader.js';
-import { CronWorker } from './cron-worker.js';
-import { HttpWorker } from './http-worker.js';
-import { LongpollingWorker } from './longpolling-worker.js';
 import { setBusTransport } from '../bus/publish.js';
 import { setWorkerInfo } from './runtime-info.js';
 import { workerClassName } from './names.js';
@@ -87,7 +84,10 @@ function bootFailed(error: unknown, cause?: unknown): Promise<never> {
   return new Promise(() => undefined);
 }
 
+// Each kind loads only its own runtime: a fresh worker starts sooner (the replacement after a
+// limit kill is on the clock), and an HTTP worker never loads the websocket library.
 async function startLongpolling(): Promise<KindRuntime> {
+  const { LongpollingWorker } = await import('./longpolling-worker.js');
   const worker = new LongpollingWorker(settings, root.child({ name: LOGGER_NAMES.bus, kind, worker: bootstrap!.id }));
   let port: number;
   try {
@@ -117,6 +117,7 @@ async function startWithApp(): Promise<KindRuntime> {
   setBusTransport((channel, message) => send({ type: 'bus-publish', channel, message }));
   readyExtras = kind === 'cron' ? { jobs: [...app.jobs.values()].map(specOf) } : {};
   if (kind === 'cron') {
+    const { CronWorker } = await import('./cron-worker.js');
     const cron = new CronWorker({
       jobs: app.jobs,
       logger: root.child({ name: LOGGER_NAMES.cron, kind, worker: bootstrap!.id }),
@@ -130,6 +131,7 @@ async function startWithApp(): Promise<KindRuntime> {
     });
     return { busy: () => cron.busy, flush: (callback) => callback() };
   }
+  const { HttpWorker } = await import('./http-worker.js');
   const http = new HttpWorker({
     listener: requireListener(app),
     logger: root.child({ name: LOGGER_NAMES.app, kind, worker: bootstrap!.id }),
