@@ -6,7 +6,7 @@
  * States: starting → running → stopping → stopped. Signal handlers only record the signal and
  * act on it in the next tick; an exception inside one event is logged and the master goes on.
  */
-import cluster, { type Worker as ClusterWorker } from 'node:cluster';
+import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +14,6 @@ import { effectiveQueueSize, resolveDataDir, type Settings } from '../config/set
 import { CronScheduler } from '../cron/scheduler.js';
 import type { JobStatus, Lease } from '../cron/schedule.js';
 import { CronStateStore } from '../cron/state-store.js';
-import { BusLog, busIdGenerator, type BusMessage } from '../bus/bus-log.js';
-import { formatBytes } from '../config/values.js';
 import type { ResponseEnd } from '../ipc/frames.js';
 import {
   BOOTSTRAP_ENV,
@@ -27,56 +25,23 @@ import {
   type WorkerKind,
   type WorkerToMaster,
 } from '../ipc/messages.js';
-import pidusage from 'pidusage';
 import { limitDetail, limitMessage, limitResponse } from '../limits/messages.js';
-import { limitsFor, onSample, realTimeLeft, type Verdict, type WorkerLimits } from '../limits/policy.js';
-import { describeExit, exitLevel, type ExitRecord, type RequestInFlight } from '../observability/exit-reasons.js';
+import { limitsFor, type Verdict } from '../limits/policy.js';
+import { describeExit, exitLevel, type ExitRecord } from '../observability/exit-reasons.js';
 import type { Logger } from '../observability/logger.js';
 import { workerClassName } from '../workers/names.js';
 import { clampDelay } from '../util/timers.js';
 import { CrashBackoff } from './backoff.js';
+import { BusRelay } from './bus-relay.js';
+import { formatWorkers, summarizeWorkers } from './pool-summary.js';
+import { RefusalLog } from './refusal-log.js';
+import { Watchdog } from './watchdog.js';
+import { newWorkerRecord, type WorkerRecord } from './worker-record.js';
+
+export type { WorkerRecord } from './worker-record.js';
 import { HttpFront, WorkerPort, type ClientConnection } from './http-front.js';
-import { reconcile, type WorkerState } from './reconcile.js';
+import { reconcile } from './reconcile.js';
 import type { RequestHead } from './request-framing.js';
-import type { MasterResponse } from './responses.js';
-
-export interface WorkerRecord {
-  id: number;
-  kind: WorkerKind;
-  pid: number;
-  state: WorkerState;
-  process: ClusterWorker;
-  port: WorkerPort | undefined;
-  startedAt: number;
-  readyAt: number | undefined;
-  requests: number;
-  rss: number;
-  /** Highest RSS from its start to SETTLE_MS after it was ready: what a fresh worker weighs. */
-  readyRss: number;
-  peakRss: number;
-  cpuMicros: number;
-  /** CPU time (ms) at the last sample taken while the worker was idle. */
-  idleCpuMs: number;
-  limits: WorkerLimits;
-  /** The request being served, for the real-time and CPU limits and the exit ledger. */
-  request: (RequestInFlight & { cpuAtStartMs: number }) | undefined;
-  realTimer: NodeJS.Timeout | undefined;
-  /** Why it is leaving, recorded before it goes; the first reason wins, except a kill by a limit. */
-  exit: ExitIntent | undefined;
-  /** The master sent SIGKILL (a limit): nothing else is done to this worker. */
-  killed: boolean;
-  /** Cron workers: the job run leased to it. */
-  job: Lease | undefined;
-  /** Requests (or jobs) handed to it, finished or not. */
-  dispatched: number;
-}
-
-export interface ExitIntent {
-  reason: WorkerExitReason;
-  detail: string;
-  value?: number;
-  limit?: number;
-}
 
 export type MasterState = 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -98,8 +63,6 @@ export interface MasterOptions {
 
 const WORKER_ENTRY = fileURLToPath(new URL('../workers/entry.js', import.meta.url));
 
-/** How long after ready a long-polling worker's RSS still counts as its fresh weight (see checkSample). */
-const SETTLE_MS = 3_000;
 
 export class Master {
   state: MasterState = 'starting';
@@ -110,8 +73,7 @@ export class Master {
   private front: HttpFront | undefined;
   private cron: CronScheduler<WorkerRecord> | undefined;
   /** The bus's retention window: the source of truth, replayed to each new long-polling worker. */
-  private readonly busLog: BusLog;
-  private readonly nextBusId = busIdGenerator();
+  private readonly bus: BusRelay;
   /** gevent_port as bound by the first long-polling worker (differs when gevent_port = 0). */
   private longpollingPort: number | undefined;
   private cronStore: CronStateStore | undefined;
@@ -123,18 +85,15 @@ export class Master {
   };
   private nextWorkerId = 0;
   private spawnTimers = new Map<WorkerKind, NodeJS.Timeout>();
-  private readonly footprintChecked = new Set<WorkerKind>();
-  private readonly settledAboveSoftWarned = new Set<WorkerKind>();
   private stopRequested = false;
   /** Per-request debug lines cost a check, not a log call, when the level is above debug. */
   private readonly debug: boolean;
   private readonly accessLogger: Logger;
-  /** Requests the master refused since the last summary, by reason. */
-  private readonly refusals = new Map<string, number>();
-  private refusalTimer: NodeJS.Timeout | undefined;
+  private readonly refusals: RefusalLog;
   private exitCode = 0;
   private graceTimer: NodeJS.Timeout | undefined;
-  private sampleTimer: NodeJS.Timeout | undefined;
+  /** The limits: real-time timers, RSS/CPU sampling, the warnings about footprints. */
+  private readonly watchdog: Watchdog;
   private resolveStopped: ((code: number) => void) | undefined;
   readonly stopped: Promise<number>;
 
@@ -143,14 +102,23 @@ export class Master {
     this.logger = options.logger;
     this.debug = this.logger.isLevelEnabled('debug');
     this.accessLogger = options.accessLogger ?? options.logger;
+    this.refusals = new RefusalLog(this.logger);
+    this.watchdog = new Watchdog({
+      settings: this.settings,
+      logger: this.logger,
+      workers: () => this.workers.values(),
+      guard: (action) => this.guard(action),
+      kill: (record, verdict) => this.killForLimit(record, verdict),
+      retireIdle: (record, verdict) =>
+        this.retire(record, verdict.reason, limitDetail(verdict), { reason: verdict.reason, value: verdict.value, limit: verdict.limit }),
+    });
     this.desired = {
       http: this.settings.http_enable ? this.settings.workers : 0,
       cron: this.settings.max_cron_threads,
       // Odoo's gevent process: only with HTTP (--no-http makes a cron-only node).
       longpolling: this.settings.http_enable ? 1 : 0,
     };
-    this.busLog = new BusLog(this.settings.bus_retention * 1000);
-    setInterval(() => this.busLog.trim(Date.now()), 5_000).unref();
+    this.bus = new BusRelay(this.settings.bus_retention * 1000);
     this.stopped = new Promise((resolve) => {
       this.resolveStopped = resolve;
     });
@@ -198,7 +166,7 @@ export class Master {
           },
           requestDone: (port, end, connection) => this.guard(() => this.onRequestDone(port, end, connection)),
           drained: () => this.guard(() => this.onDrained()),
-          refused: (response) => this.countRefusal(response),
+          refused: (response) => this.refusals.count(response),
         },
       });
       const bound = await this.front.listen(s.http_port, s.http_interface);
@@ -217,12 +185,7 @@ export class Master {
 
     this.state = 'running';
     this.maintain();
-    // Sampling runs if any kind of worker has a sampled limit (the *_gevent ones included).
-    const sampled = (['http', 'cron', 'longpolling'] as const).some((kind) => {
-      const l = limitsFor(kind, s, () => 0);
-      return l.memoryHard > 0 || l.memorySoft > 0 || l.cpuMs > 0;
-    });
-    if (sampled) this.scheduleSample();
+    this.watchdog.start();
     if (this.stopRequested) this.stop();
   }
 
@@ -254,19 +217,12 @@ export class Master {
    * request it is serving, the queue, the cron jobs — and keeps running.
    */
   private dumpState(): void {
-    const now = Date.now();
-    const workers = [...this.workers.values()].map((w) => ({
-      kind: w.kind,
-      pid: w.pid,
-      state: w.state,
-      requests: w.requests,
-      rss: w.rss,
-      ...(w.request ? { serving: `${w.request.method} ${w.request.path}`, elapsedMs: now - w.request.startedAt } : {}),
-    }));
+    const workers = summarizeWorkers(this.workers.values(), Date.now());
+    const queued = this.front?.queued ?? 0;
+    const inFlight = this.front?.inFlight ?? 0;
     this.logger.info(
-      { workers, queued: this.front?.queued ?? 0, inFlight: this.front?.inFlight ?? 0, cron: this.cronStatus(), bus: { retained: this.busLog.size, lastId: this.busLog.lastId } },
-      `SIGQUIT: ${workers.length} workers, ${this.front?.queued ?? 0} requests queued, ${this.front?.inFlight ?? 0} in flight` +
-        workers.map((w) => `\n  ${workerClassName(w.kind)} (${w.pid}) ${w.state}, ${w.requests} served, RSS ${formatBytes(w.rss)}${w.serving ? `, serving ${w.serving} for ${w.elapsedMs} ms` : ''}`).join(''),
+      { workers, queued, inFlight, cron: this.cronStatus(), bus: this.bus.stats() },
+      `SIGQUIT: ${workers.length} workers, ${queued} requests queued, ${inFlight} in flight${formatWorkers(workers)}`,
     );
   }
 
@@ -283,7 +239,7 @@ export class Master {
           const startupMs = record.readyAt - record.startedAt;
           this.logger.debug({ kind: record.kind, workerPid: record.pid, startupMs }, `worker ready: ${workerClassName(record.kind)} (${record.pid}) started in ${startupMs} ms`);
         }
-        this.checkFootprint(record);
+        this.watchdog.checkFootprint(record);
         if (record.kind === 'cron') this.cron?.setJobs(message.jobs ?? []);
         if (record.kind === 'longpolling' && message.port) {
           // Later long-polling workers take the same port, so clients resume where they were.
@@ -315,8 +271,7 @@ export class Master {
   /** Numbers a message, keeps it for the retention window and relays it to the long-polling worker. */
   private publish(channel: string, message: unknown): void {
     if (typeof channel !== 'string' || channel === '') return;
-    const entry: BusMessage = { id: this.nextBusId(), channel, message, time: Date.now() };
-    this.busLog.append(entry);
+    const entry = this.bus.publish(channel, message);
     for (const record of this.workers.values()) {
       if (record.kind === 'longpolling' && record.readyAt !== undefined && !record.killed) this.send(record, { type: 'bus-messages', messages: [entry] });
     }
@@ -341,8 +296,7 @@ export class Master {
   private makeAvailable(record: WorkerRecord): void {
     if (record.kind === 'longpolling') {
       // A new long-polling worker starts with the retention window: clients resume without loss.
-      this.busLog.trim(Date.now());
-      this.send(record, { type: 'bus-messages', messages: this.busLog.all() });
+      this.send(record, { type: 'bus-messages', messages: this.bus.window() });
     } else if (record.kind === 'cron') this.cron?.runnerIdle(record);
     else if (record.port && this.front) this.front.workerAvailable(record.port);
   }
@@ -354,8 +308,8 @@ export class Master {
     record.state = 'busy';
     record.job = lease;
     record.dispatched += 1;
-    record.request = { method: 'CRON', path: lease.spec.name, startedAt: Date.now(), cpuAtStartMs: this.cpuAtDispatch(record) };
-    this.armRealTime(record);
+    record.request = { method: 'CRON', path: lease.spec.name, startedAt: Date.now(), cpuAtStartMs: this.watchdog.cpuAtDispatch(record) };
+    this.watchdog.requestStarted(record);
     if (!record.process.isConnected()) {
       this.cron?.finished(lease.runId, 'killed', 'the cron worker was gone before the job started');
       return;
@@ -408,9 +362,9 @@ export class Master {
     const record = this.workers.get(port.id);
     if (record) {
       if (record.state === 'idle') record.state = 'busy';
-      record.request = { method: head.method, path: head.path, startedAt: Date.now(), cpuAtStartMs: this.cpuAtDispatch(record) };
+      record.request = { method: head.method, path: head.path, startedAt: Date.now(), cpuAtStartMs: this.watchdog.cpuAtDispatch(record) };
       record.dispatched += 1;
-      this.armRealTime(record);
+      this.watchdog.requestStarted(record);
     }
     if (this.debug) {
       this.logger.debug(
@@ -453,122 +407,7 @@ export class Master {
     }
   }
 
-  /**
-   * Requests the master answers itself are logged once when a burst starts, then summed up every
-   * 10 s while it lasts — a full queue must be visible without one log line per refused request.
-   */
-  private countRefusal(response: MasterResponse): void {
-    const key = `${response.status} ${response.reason}`;
-    if (this.refusals.size === 0 && !this.refusalTimer) {
-      this.logger.warn({ status: response.status, reason: response.reason }, `answering ${key}: ${response.message} (further answers of the master are summed up every 10 s)`);
-      this.refusalTimer = setTimeout(() => this.flushRefusals(), 10_000);
-      this.refusalTimer.unref();
-      return;
-    }
-    this.refusals.set(key, (this.refusals.get(key) ?? 0) + 1);
-  }
-
-  private flushRefusals(rearm = true): void {
-    this.refusalTimer = undefined;
-    if (this.refusals.size === 0) return;
-    const total = [...this.refusals.values()].reduce((a, b) => a + b, 0);
-    const counts = Object.fromEntries(this.refusals);
-    this.logger.warn({ refused: counts, total }, `the master answered ${total} more requests itself in the last 10 s: ${[...this.refusals].map(([k, n]) => `${k} × ${n}`).join(', ')}`);
-    this.refusals.clear();
-    if (!rearm) return;
-    this.refusalTimer = setTimeout(() => this.flushRefusals(), 10_000);
-    this.refusalTimer.unref();
-  }
-
   // ------------------------------------------------------------------ limits
-
-  /**
-   * The worker's CPU time when a request starts, without reading /proc on the hot path: the later
-   * of its CPU at the end of its last request and at the last sample taken while it was idle — so
-   * CPU it spends between requests (background timers) is not charged to the next request, to
-   * within one limit_check_interval.
-   */
-  private cpuAtDispatch(record: WorkerRecord): number {
-    return Math.max(record.cpuMicros / 1000, record.idleCpuMs);
-  }
-
-  /** limit_time_real: one timer per worker, re-armed at each dispatch, fires right at the limit. */
-  private armRealTime(record: WorkerRecord): void {
-    const ms = record.limits.realMs;
-    if (ms <= 0) return;
-    if (record.realTimer) record.realTimer.refresh();
-    else record.realTimer = setTimeout(() => this.guard(() => this.onRealTimer(record)), clampDelay(ms));
-  }
-
-  private onRealTimer(record: WorkerRecord): void {
-    const request = record.request;
-    if (!request || record.killed || record.state === 'exited') return;
-    const now = Date.now();
-    const left = realTimeLeft(request.startedAt, now, record.limits);
-    if (left > 0) {
-      setTimeout(() => this.guard(() => this.onRealTimer(record)), clampDelay(left));
-      return;
-    }
-    this.killForLimit(record, { action: 'kill', reason: 'real-time', value: now - request.startedAt, limit: record.limits.realMs });
-  }
-
-  /**
-   * limit_memory_hard, limit_time_cpu, and limit_memory_soft while idle: every worker is sampled
-   * every limit_check_interval (the next round starts one interval after the previous one began).
-   */
-  private scheduleSample(delay = this.settings.limit_check_interval * 1000): void {
-    this.sampleTimer = setTimeout(() => {
-      const started = Date.now();
-      void this.sample().finally(() => {
-        if (this.state !== 'stopped') this.scheduleSample(Math.max(0, this.settings.limit_check_interval * 1000 - (Date.now() - started)));
-      });
-    }, delay);
-  }
-
-  private async sample(): Promise<void> {
-    const records = [...this.workers.values()].filter((r) => !r.killed && r.state !== 'exited' && r.pid > 0);
-    const stats = await Promise.allSettled(records.map((r) => pidusage(r.pid)));
-    stats.forEach((result, i) => {
-      if (result.status !== 'fulfilled') return; // exited between listing and reading
-      const record = records[i] as WorkerRecord;
-      this.guard(() => this.checkSample(record, result.value.memory, result.value.ctime));
-    });
-  }
-
-  private checkSample(record: WorkerRecord, rss: number, cpuMs: number): void {
-    if (record.killed || record.state === 'exited') return;
-    // A fresh long-polling worker settles for a few seconds (it takes in the replayed retention
-    // window): what it weighs then is its baseline, and the idle soft limit waits meanwhile.
-    const settling = record.readyAt === undefined || (record.kind === 'longpolling' && Date.now() - record.readyAt < SETTLE_MS);
-    if (settling) record.readyRss = Math.max(record.readyRss, rss);
-    record.rss = rss;
-    record.peakRss = Math.max(record.peakRss, rss);
-    if (!record.request) record.idleCpuMs = cpuMs;
-    const verdict = onSample({ rss, cpuMs }, record.request, record.limits);
-    if (!verdict) return;
-    if (verdict.action === 'kill') this.killForLimit(record, verdict);
-    else if (record.state === 'idle' && !settling) {
-      if (record.readyRss > record.limits.memorySoft) {
-        // Replacing it would only bring an identical worker, forever (e.g. a retention window
-        // bigger than limit_memory_soft_gevent): say so once and leave it.
-        this.warnSettledAboveSoft(record);
-        return;
-      }
-      this.retire(record, verdict.reason, limitDetail(verdict), { reason: verdict.reason, value: verdict.value, limit: verdict.limit });
-    }
-  }
-
-  private warnSettledAboveSoft(record: WorkerRecord): void {
-    if (this.settledAboveSoftWarned.has(record.kind)) return;
-    this.settledAboveSoftWarned.add(record.kind);
-    const key = record.kind === 'longpolling' ? 'limit_memory_soft_gevent' : 'limit_memory_soft';
-    this.logger.warn(
-      { code: 'LIMIT_BELOW_WORKER_FOOTPRINT', key, limit: record.limits.memorySoft, rss: record.readyRss, workerPid: record.pid, kind: record.kind },
-      `${key} (${formatBytes(record.limits.memorySoft)}) is below what a fresh ${workerClassName(record.kind)} worker weighs once settled ` +
-        `(${formatBytes(record.readyRss)}${record.kind === 'longpolling' ? ', with the bus retention window' : ''}): it is not recycled while idle, ` +
-        `which would only start an identical one; raise ${key}${record.kind === 'longpolling' ? ' or lower bus_retention' : ''}`,
-    );
-  }
 
   /** SIGKILL for a limit: the client gets its answer now, a replacement starts now. */
   private killForLimit(record: WorkerRecord, verdict: Verdict): void {
@@ -638,6 +477,8 @@ export class Master {
     const { pid: workerPid, message, ...fields } = exit;
     this.logger[exitLevel(exit)]({ ...fields, workerPid }, message);
 
+    // Several workers can fail the same way at once: the server stops once, and says so once.
+    if (code === CRITICAL_EXIT_CODE && this.exitCode === CRITICAL_EXIT_CODE) return;
     if (code === CRITICAL_EXIT_CODE) {
       this.logger.fatal({ workerPid: record.pid, reason: exit.reason }, `Critial worker error (${record.pid})`);
       const why =
@@ -721,29 +562,7 @@ export class Master {
     // `ps` shows "…/workers/entry.js odoo-prefork:http" rather than a copy of the master's arguments.
     cluster.setupPrimary({ args: [`odoo-prefork:${kind}`] });
     const child = cluster.fork({ [BOOTSTRAP_ENV]: JSON.stringify(bootstrap) });
-    const record: WorkerRecord = {
-      id,
-      kind,
-      pid: child.process.pid ?? 0,
-      state: 'starting',
-      process: child,
-      port: undefined,
-      startedAt: Date.now(),
-      readyAt: undefined,
-      requests: 0,
-      rss: 0,
-      readyRss: 0,
-      peakRss: 0,
-      cpuMicros: 0,
-      idleCpuMs: 0,
-      limits,
-      request: undefined,
-      realTimer: undefined,
-      exit: undefined,
-      killed: false,
-      job: undefined,
-      dispatched: 0,
-    };
+    const record = newWorkerRecord({ id, kind, pid: child.process.pid ?? 0, process: child, limits });
     const channel = child.process.stdio?.[4] as Socket | undefined;
     if (kind === 'http' && channel && this.front) record.port = new WorkerPort(id, record.pid, channel, this.front);
     this.workers.set(id, record);
@@ -790,24 +609,6 @@ export class Master {
       else record.exit = { reason: 'reload', detail: 'replaced by a fresh worker (SIGHUP)' };
     }
     this.maintain();
-  }
-
-  /** Once per kind: limits below what a fresh worker of that kind weighs (measured, not guessed). */
-  private checkFootprint(record: WorkerRecord): void {
-    if (this.footprintChecked.has(record.kind)) return;
-    this.footprintChecked.add(record.kind);
-    const suffix = record.kind === 'longpolling' ? '_gevent' : '';
-    for (const [key, limit] of [
-      [`limit_memory_soft${suffix}`, record.limits.memorySoft],
-      [`limit_memory_hard${suffix}`, record.limits.memoryHard],
-    ] as const) {
-      if (limit > 0 && record.rss >= limit) {
-        this.logger.warn(
-          { code: 'LIMIT_BELOW_WORKER_FOOTPRINT', key, limit, rss: record.rss, workerPid: record.pid, kind: record.kind },
-          `${key} (${formatBytes(limit)}) is below the RSS of a fresh ${workerClassName(record.kind)} worker (${formatBytes(record.rss)}, measured on pid ${record.pid})`,
-        );
-      }
-    }
   }
 
   // ------------------------------------------------------------------ stopping
@@ -871,10 +672,9 @@ export class Master {
   private finish(): void {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    if (this.refusalTimer) clearTimeout(this.refusalTimer);
-    this.flushRefusals(false);
+    this.refusals.flush(false);
     if (this.graceTimer) clearTimeout(this.graceTimer);
-    if (this.sampleTimer) clearTimeout(this.sampleTimer);
+    this.watchdog.stop();
     this.cronStore?.unlock();
     this.resolveStopped?.(this.exitCode);
   }

@@ -142,7 +142,7 @@ describe('misbehaving clients', () => {
       const ws = new WebSocket(`ws://127.0.0.1:${gevent}/websocket`);
       await new Promise((r) => ws.once('open', r));
       ws.send(junk);
-      const [code] = (await new Promise((r) => ws.once('close', (...args) => r(args)))) as [number];
+      const code = await new Promise<number>((r) => ws.once('close', (closeCode: number) => r(closeCode)));
       expect(code).toBe(1008);
     }
     // Unknown events (Odoo's update_presence…) are ignored: the socket stays and still receives.
