@@ -43,9 +43,12 @@ export class ServerProcess {
   readonly rawStderr: string[] = [];
   port = 0;
   private waiters: Waiter[] = [];
+  /** Resolves once every line the server wrote has been read (after it exits). */
+  private readonly linesRead: Promise<void>;
 
   private constructor(readonly child: ResultPromise) {
     const lines = readline.createInterface({ input: child.stderr! });
+    this.linesRead = new Promise((resolve) => lines.once('close', resolve));
     lines.on('line', (text) => {
       let line: LogLine;
       try {
@@ -156,13 +159,12 @@ export class ServerProcess {
   /** Sends `signal` and waits for the exit; returns the exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | undefined> {
     this.child.kill(signal);
-    const result = await this.child;
-    running.delete(this);
-    return result.exitCode;
+    return this.exited();
   }
 
   async exited(): Promise<number | undefined> {
     const result = await this.child;
+    await this.linesRead;
     running.delete(this);
     return result.exitCode;
   }
