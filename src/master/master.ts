@@ -678,13 +678,4 @@ export class Master {
     this.cronStore?.unlock();
     this.resolveStopped?.(this.exitCode);
   }
-
-  /** For status output and tests: the pool at a glance. */
-  snapshot(): { state: MasterState; hostname: string; workers: Omit<WorkerRecord, 'process' | 'port' | 'realTimer'>[] } {
-    return {
-      state: this.state,
-      hostname: os.hostname(),
-      workers: [...this.workers.values()].map(({ process: _process, port: _port, realTimer: _timer, ...rest }) => rest),
-    };
-  }
 }

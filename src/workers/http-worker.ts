@@ -69,11 +69,6 @@ export class HttpWorker implements FrameHandler {
     return this.current !== undefined;
   }
 
-  /** The channel closes when the master goes away. */
-  onChannelClose(listener: () => void): void {
-    this.channel.on('close', listener);
-  }
-
   /**
    * The socket the next request arrives on. node:http sees consecutive requests on one keep-alive
    * connection (half the per-request cost of a new connection); a fresh one is made whenever the
