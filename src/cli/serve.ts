@@ -2,7 +2,7 @@
  * `odoo-prefork serve`: logs what the configuration says, saves it if asked, then runs the
  * prefork master or the threaded server until it stops. Returns the process exit code.
  */
-import type { Diagnostic } from '../config/diagnostics.js';
+import { diagnosticPlace, type Diagnostic } from '../config/diagnostics.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import { whereOf } from '../config/checks.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -21,8 +21,7 @@ import { ConfigError } from '../config/diagnostics.js';
 export const START_FAILURE_EXIT_CODE = 1;
 
 function logDiagnostic(logger: Logger, d: Diagnostic): void {
-  const place = d.file ? `${d.file}${d.line ? `:${d.line}` : ''}: ` : d.flag ? `${d.flag}: ` : '';
-  const text = `${place}${d.key && !d.flag ? `${d.key}: ` : ''}${d.message}${d.hint ? ` (fix: ${d.hint})` : ''}`;
+  const text = `${diagnosticPlace(d)}${d.message}${d.hint ? ` (fix: ${d.hint})` : ''}`;
   const fields = { code: d.code, key: d.key, file: d.file, line: d.line };
   if (d.severity === 'warning') logger.warn(fields, text);
   else logger.info(fields, text);

@@ -71,10 +71,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** Where a diagnostic points, as a prefix: `file:line: key: `, or `--flag: `. */
+export function diagnosticPlace(d: Diagnostic): string {
+  const place = d.file ? `${d.file}${d.line ? `:${d.line}` : ''}: ` : d.flag ? `${d.flag}: ` : '';
+  return `${place}${d.key && !d.flag ? `${d.key}: ` : ''}`;
+}
+
 /** One line a human reads: `file:line: key: message` then the fix on its own line. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const place = d.file ? `${d.file}${d.line ? `:${d.line}` : ''}: ` : d.flag ? `${d.flag}: ` : '';
-  const key = d.key && !d.flag ? `${d.key}: ` : '';
   const hint = d.hint ? `\n  fix: ${d.hint}` : '';
-  return `${place}${key}${d.message} [${d.code}]${hint}`;
+  return `${diagnosticPlace(d)}${d.message} [${d.code}]${hint}`;
 }

@@ -111,6 +111,18 @@ function secondsLimit(allowMinusOne: boolean) {
   };
 }
 
+/** Seconds within bounds, for odoo-prefork's own timing settings (0 is not "disabled" for these). */
+function secondsWithin(key: string, min: number, max: number, example: string, minExclusive = false) {
+  return (text: string): number => {
+    const value = parseSeconds(text);
+    if ((minExclusive ? value <= min : value < min) || value > max) {
+      const range = max === Infinity ? `above ${min}` : `${minExclusive ? `above ${min} and at most` : `between ${min} and`} ${max} s`;
+      throw new ValueError(`${key} must be ${range}, got ${value}`, `write e.g. ${example}`);
+    }
+    return value;
+  };
+}
+
 function port(text: string): number {
   const value = parseInteger(text);
   if (value < 0 || value > 65535) {
@@ -273,11 +285,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     odoo: false,
     default: 0.1,
     unit: 'seconds',
-    parse: (text: string): number => {
-      const value = parseSeconds(text);
-      if (value < 0.005 || value > 60) throw new ValueError(`limit_check_interval must be between 0.005 and 60 seconds, got ${value}`, 'write e.g. 0.1');
-      return value;
-    },
+    parse: secondsWithin('limit_check_interval', 0.005, 60, '0.1'),
     help: "How often the master samples every worker's RSS and CPU time (limit_memory_hard, limit_time_cpu, and limit_memory_soft while idle). Odoo's kernel rlimits have no interval; this is the price of doing it from outside.",
   },
   // ---------------------------------------------------------------- http
@@ -351,11 +359,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     odoo: false,
     default: 50,
     unit: 'seconds',
-    parse: (value: string): number => {
-      const seconds = parseSeconds(value);
-      if (seconds <= 0 || seconds > 3600) throw new ValueError(`longpolling_timeout must be above 0 and at most 3600 s, got ${seconds}`, 'write e.g. 50 (Odoo waits 50 s)');
-      return seconds;
-    },
+    parse: secondsWithin('longpolling_timeout', 0, 3600, '50 (Odoo waits 50 s)', true),
     help: 'How long a /longpolling/poll request waits for a message before it answers [] (Odoo: 50 s).',
   },
   {
@@ -366,11 +370,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     odoo: false,
     default: 120,
     unit: 'seconds',
-    parse: (value: string): number => {
-      const seconds = parseSeconds(value);
-      if (seconds <= 0) throw new ValueError(`bus_retention must be above 0, got ${seconds}`, 'write e.g. 120');
-      return seconds;
-    },
+    parse: secondsWithin('bus_retention', 0, Infinity, '120', true),
     help: 'Seconds bus messages are kept (the window also holds at most 10000 messages and 64 MiB), so a client that reconnects with its last id gets what it missed — also across a restart of the long-polling worker.',
   },
   {

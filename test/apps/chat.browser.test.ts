@@ -25,13 +25,13 @@ describe.runIf(existsSync(CHROMIUM))('/chat in two browser tabs', () => {
       const [alice, bob] = [await context.newPage(), await context.newPage()];
       for (const page of [alice, bob]) {
         await page.goto(server.url('/chat?room=test'));
-        await page.waitForFunction(() => document.getElementById('transport')?.textContent === 'websocket', undefined, { timeout: 20_000 });
+        await page.waitForFunction("document.getElementById('transport')?.textContent === 'websocket'", undefined, { timeout: 20_000 });
       }
       await alice.fill('#name', 'alice');
       await alice.fill('#text', 'hello from alice');
       await alice.press('#text', 'Enter');
       for (const page of [alice, bob]) {
-        await page.waitForFunction(() => document.getElementById('log')?.textContent?.includes('alice: hello from alice'), undefined, { timeout: 20_000 });
+        await page.waitForFunction("document.getElementById('log')?.textContent?.includes('alice: hello from alice')", undefined, { timeout: 20_000 });
       }
       expect(await bob.textContent('#log')).toContain('alice: hello from alice');
     } finally {
